@@ -1,0 +1,115 @@
+"""The attention core: scores -> mask -> softmax -> weighted sum.
+
+Every attention in the zoo (BERT, GPT, the LSTM decoder's Luong attention)
+ends in this one function. It exists in two forms that compute the same
+numbers:
+
+* the **XLA path**: the core wrapped in ``tf.function(jit_compile=True)`` so
+  TensorFlow fuses scores, mask, softmax and weighted sum into one compiled
+  cluster when a model runs eagerly or inside a plain ``tf.function``;
+* the **export path**: the same ops traced inline. tf2onnx cannot convert a
+  nested XLA function (it emits an unsupported ``PartitionedCall``), so
+  exporters trace models inside :func:`export_mode`, which switches every
+  attention layer to this path for the duration of the trace.
+
+When the whole model is already compiled with XLA (``jit_compile=True`` in
+``compile``), the nested function is simply inlined into the outer cluster.
+"""
+
+import contextlib
+import threading
+
+import keras
+from keras import ops
+
+_mode = threading.local()
+
+# A large finite negative rather than -inf: a row whose keys are all masked
+# (a padded query under left padding) then gets uniform weights instead of NaN.
+_MASKED_SCORE = -1e9
+
+
+@contextlib.contextmanager
+def export_mode():
+    """Trace attention with plain, inline ops (no nested XLA function).
+
+    Use around any trace that will be handed to an exporter::
+
+        with export_mode():
+            concrete = tf.function(model).get_concrete_function(spec)
+    """
+    previous = getattr(_mode, "export", False)
+    _mode.export = True
+    try:
+        yield
+    finally:
+        _mode.export = previous
+
+
+def in_export_mode():
+    """True inside :func:`export_mode`."""
+    return getattr(_mode, "export", False)
+
+
+def masked_softmax(scores, mask=None):
+    """Softmax over the last axis where ``mask`` is True; computed in float32.
+
+    scores: (..., Tq, Tk); mask: bool, broadcastable to scores, or None.
+    Returns weights in the dtype of ``scores`` (so bfloat16 models stay
+    bfloat16 outside the softmax).
+    """
+    dtype = scores.dtype
+    scores = ops.cast(scores, "float32")
+    if mask is not None:
+        scores = ops.where(mask, scores, _MASKED_SCORE)
+    return ops.cast(ops.softmax(scores, axis=-1), dtype)
+
+
+def _dot_product_attention(query, key, value, mask, scale, return_weights):
+    # query (B, Tq, H, D); key, value (B, Tk, H, D); mask (B, Tq, Tk) or None
+    scores = ops.einsum("bqhd,bkhd->bhqk", query, key)  # (B, H, Tq, Tk)
+    scores = scores * ops.cast(scale, scores.dtype)
+    if mask is not None:
+        mask = ops.expand_dims(mask, axis=1)  # (B, 1, Tq, Tk)
+    weights = masked_softmax(scores, mask)
+    output = ops.einsum("bhqk,bkhd->bqhd", weights, value)  # (B, Tq, H, D)
+    if return_weights:
+        return output, weights
+    return output
+
+
+def _build_xla_core():
+    if keras.backend.backend() != "tensorflow":
+        return None
+    import tensorflow as tf
+
+    return tf.function(
+        _dot_product_attention, jit_compile=True, reduce_retracing=True
+    )
+
+
+_xla_core = _build_xla_core()
+
+
+def dot_product_attention(
+    query, key, value, mask=None, scale=None, use_xla=True, return_weights=False
+):
+    """Scaled dot-product attention over heads.
+
+    Args:
+        query: (batch, query_length, heads, head_dim).
+        key, value: (batch, key_length, heads, head_dim).
+        mask: bool (batch, query_length, key_length); True = may attend.
+        scale: multiplier on the scores; default ``1 / sqrt(head_dim)``.
+        use_xla: run the XLA-compiled core unless tracing for export.
+        return_weights: also return the (batch, heads, Tq, Tk) weights.
+    """
+    if scale is None:
+        scale = 1.0 / float(query.shape[-1]) ** 0.5
+    if mask is not None:
+        mask = ops.cast(mask, "bool")
+    if use_xla and _xla_core is not None and not in_export_mode():
+        return _xla_core(query, key, value, mask, float(scale), return_weights)
+    return _dot_product_attention(
+        query, key, value, mask, float(scale), return_weights
+    )

@@ -1,0 +1,161 @@
+"""GPT: a decoder-only transformer language model (GPT-2 layout).
+
+token + learned position embeddings -> pre-LN decoder blocks -> final
+LayerNorm -> LM head tied to the token embedding. ``call_with_cache`` runs
+one or more new tokens against a fixed-size key/value cache, which is what
+the compiled decode loop in ``zoo.generation`` drives.
+"""
+
+import dataclasses
+
+import keras
+from keras import ops
+
+from zoo.layers import TokenAndPositionEmbedding, TransformerDecoderBlock
+from zoo.layers.feed_forward import ACTIVATIONS
+from zoo.models.base import (
+    ZooModel,
+    check_choice,
+    check_dropout,
+    check_heads,
+    check_positive,
+    config_from_kwargs,
+)
+
+
+@dataclasses.dataclass
+class GptConfig:
+    """Sizes and options of a GPT. Defaults are GPT-2 small (124M)."""
+
+    vocabulary_size: int = 50257
+    num_layers: int = 12
+    num_heads: int = 12
+    hidden_dim: int = 768
+    intermediate_dim: int = 3072
+    max_sequence_length: int = 1024
+    dropout: float = 0.1
+    activation: str = "gelu_tanh"
+    layer_norm_epsilon: float = 1e-5
+    use_xla_attention: bool = True
+
+    def validate(self):
+        check_positive(
+            self,
+            "vocabulary_size",
+            "num_layers",
+            "num_heads",
+            "hidden_dim",
+            "intermediate_dim",
+            "max_sequence_length",
+        )
+        check_heads(self)
+        check_dropout(self)
+        check_choice(self, "activation", ACTIVATIONS)
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class Gpt(ZooModel):
+    """GPT language model: ``{"token_ids", "padding_mask"}`` -> logits (B, T, V).
+
+    ``padding_mask`` may be omitted (all ones), and a bare id tensor may be
+    passed instead of the dict. Logits are float32 even under mixed precision.
+    """
+
+    config_class = GptConfig
+    token_inputs = {"token_ids": "vocabulary_size"}
+    mask_inputs = {"padding_mask": "token_ids"}
+
+    def __init__(self, dtype=None, **kwargs):
+        config = config_from_kwargs(GptConfig, kwargs)
+        init = keras.initializers.RandomNormal(stddev=0.02)
+
+        # === Layers ===
+        embeddings = TokenAndPositionEmbedding(
+            config.vocabulary_size,
+            config.max_sequence_length,
+            config.hidden_dim,
+            initializer=init,
+            dtype=dtype,
+            name="embeddings",
+        )
+        embeddings_dropout = keras.layers.Dropout(config.dropout, dtype=dtype, name="embeddings_dropout")
+        blocks = [
+            TransformerDecoderBlock(
+                config.num_heads,
+                config.intermediate_dim,
+                dropout=config.dropout,
+                activation=config.activation,
+                layer_norm_epsilon=config.layer_norm_epsilon,
+                use_xla=config.use_xla_attention,
+                kernel_initializer=init,
+                dtype=dtype,
+                name=f"block_{i}",
+            )
+            for i in range(config.num_layers)
+        ]
+        final_norm = keras.layers.LayerNormalization(
+            epsilon=config.layer_norm_epsilon, dtype=dtype, name="final_norm"
+        )
+        to_float32 = keras.layers.Activation("linear", dtype="float32", name="logits")
+
+        # === Functional model ===
+        token_ids = keras.Input((None,), dtype="int32", name="token_ids")
+        padding_mask = keras.Input((None,), dtype="int32", name="padding_mask")
+        x = embeddings_dropout(embeddings(token_ids))
+        for block in blocks:
+            x = block(x, padding_mask=padding_mask)
+        x = final_norm(x)
+        logits = to_float32(embeddings.token_embedding(x, reverse=True))
+        super().__init__(
+            inputs={"token_ids": token_ids, "padding_mask": padding_mask},
+            outputs=logits,
+            dtype=dtype,
+            **kwargs,
+        )
+
+        # === Config ===
+        self.config = config
+        self.embeddings = embeddings
+        self.blocks = blocks
+        self.final_norm = final_norm
+
+    @property
+    def token_embedding(self):
+        return self.embeddings.token_embedding
+
+    def initial_cache(self, batch_size, cache_length=None):
+        """Zeros of shape (batch, layers, 2, cache_length, heads, head_dim)."""
+        c = self.config
+        cache_length = cache_length or c.max_sequence_length
+        shape = (batch_size, c.num_layers, 2, cache_length, c.num_heads, c.hidden_dim // c.num_heads)
+        return ops.zeros(shape, dtype=self.compute_dtype)
+
+    def call_with_cache(
+        self, token_ids, cache, cache_update_index, padding_mask=None, start_index=None
+    ):
+        """Run new tokens against the cache.
+
+        Args:
+            token_ids: (B, T) new tokens, written at positions
+                ``cache_update_index .. cache_update_index + T - 1``.
+            cache: from ``initial_cache`` or a previous call.
+            cache_update_index: int or scalar tensor.
+            padding_mask: (B, cache_length) real keys, for padded batches.
+            start_index: position ids of the first new token (scalar or (B,));
+                defaults to ``cache_update_index``.
+        Returns ``(logits (B, T, V) float32, hidden (B, T, D), cache)``.
+        """
+        start = cache_update_index if start_index is None else start_index
+        x = self.embeddings(token_ids, start_index=start)
+        caches = []
+        for i, block in enumerate(self.blocks):
+            x, layer_cache = block(
+                x,
+                padding_mask=padding_mask,
+                cache=cache[:, i],
+                cache_update_index=cache_update_index,
+            )
+            caches.append(layer_cache)
+        hidden = self.final_norm(x)
+        logits = ops.cast(self.token_embedding(hidden, reverse=True), "float32")
+        return logits, hidden, ops.stack(caches, axis=1)
