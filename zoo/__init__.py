@@ -1,0 +1,47 @@
+"""zoo: LSTM LMs, LSTM seq2seq, BERT and GPT on one shared Keras 3 layer library.
+
+    import zoo
+    model = zoo.build("gpt2")                  # any preset, any override
+    model.save("gpt2.keras"); keras.saving.load_model("gpt2.keras")
+
+Importing zoo registers every layer and model with Keras serialization, so
+``keras.saving.load_model`` needs no ``custom_objects``.
+"""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+from zoo import layers, models  # noqa: E402  (registers classes with Keras)
+from zoo.api import build, list_models, load  # noqa: E402
+from zoo.layers.embeddings import check_token_ids  # noqa: E402
+from zoo.models import (  # noqa: E402
+    Bert,
+    BertClassifier,
+    BertMaskedLM,
+    BertTokenClassifier,
+    Gpt,
+    LstmLM,
+    Seq2Seq,
+)
+from zoo.presets import PRESETS  # noqa: E402
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Bert",
+    "BertClassifier",
+    "BertMaskedLM",
+    "BertTokenClassifier",
+    "Gpt",
+    "LstmLM",
+    "PRESETS",
+    "Seq2Seq",
+    "build",
+    "check_token_ids",
+    "layers",
+    "list_models",
+    "load",
+    "models",
+]

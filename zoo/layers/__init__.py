@@ -11,6 +11,7 @@
 | pre-LN decoder block (GPT), optional cross-attention | ``transformer_decoder.py`` |
 | stacked (bi)LSTM with a single-step call | ``lstm_stack.py`` |
 | Luong / Bahdanau attention over encoder outputs | ``source_attention.py`` |
+| masked-LM head tied to the token embedding (BERT) | ``masked_lm_head.py`` |
 """
 
 from zoo.layers.attention_core import dot_product_attention, export_mode, in_export_mode, masked_softmax
@@ -23,6 +24,7 @@ from zoo.layers.embeddings import (
 )
 from zoo.layers.feed_forward import FeedForward
 from zoo.layers.lstm_stack import LstmStack
+from zoo.layers.masked_lm_head import MaskedLMHead
 from zoo.layers.masks import attention_mask
 from zoo.layers.multi_head_attention import MultiHeadAttention
 from zoo.layers.source_attention import SourceAttention

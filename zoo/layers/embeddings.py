@@ -59,6 +59,8 @@ class TokenEmbedding(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        # Masks are explicit arguments in the zoo; accept (and drop) Keras' implicit ones.
+        self.supports_masking = True
         self.vocabulary_size = int(vocabulary_size)
         self.embedding_dim = int(embedding_dim)
         self.embeddings_initializer = keras.initializers.get(embeddings_initializer)
@@ -85,6 +87,9 @@ class TokenEmbedding(keras.layers.Layer):
             return keras.KerasTensor(shape, dtype=self.compute_dtype)
         shape = tuple(inputs.shape) + (self.embedding_dim,)
         return keras.KerasTensor(shape, dtype=self.compute_dtype)
+
+    def compute_mask(self, *args, **kwargs):
+        return None
 
     def get_config(self):
         config = super().get_config()

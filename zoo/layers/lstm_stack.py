@@ -115,10 +115,13 @@ class LstmStack(keras.layers.Layer):
     def compute_output_spec(self, inputs, padding_mask=None, initial_states=None, training=None):
         batch, length = inputs.shape[0], inputs.shape[1]
         dtype = self.compute_dtype
-        state = keras.KerasTensor((batch, self.units), dtype=dtype)
+
+        def state():  # a distinct tensor each time: Keras maps outputs by identity
+            return keras.KerasTensor((batch, self.units), dtype=dtype)
+
         return (
             keras.KerasTensor((batch, length, self.units), dtype=dtype),
-            [(state, state) for _ in range(self.num_layers)],
+            [(state(), state()) for _ in range(self.num_layers)],
         )
 
     def get_config(self):

@@ -36,6 +36,8 @@ class SourceAttention(keras.layers.Layer):
 
     def __init__(self, score="general", units=None, use_xla=True, **kwargs):
         super().__init__(**kwargs)
+        # Masks are explicit arguments in the zoo; accept (and drop) Keras' implicit ones.
+        self.supports_masking = True
         if score not in SCORES:
             raise ValueError(f"Unknown attention score {score!r}; choose one of {SCORES}.")
         self.score = score
@@ -100,6 +102,9 @@ class SourceAttention(keras.layers.Layer):
             keras.KerasTensor(tuple(query.shape[:-1]) + (keys.shape[-1],), dtype=dtype),
             keras.KerasTensor((query.shape[0], query.shape[1], keys.shape[1]), dtype=dtype),
         )
+
+    def compute_mask(self, *args, **kwargs):
+        return None
 
     def get_config(self):
         config = super().get_config()

@@ -96,11 +96,7 @@ class ZooModel(keras.Model):
         """Return a complete input dict, or raise an error that says what is wrong."""
         expected = self.input_names
         if not isinstance(inputs, dict):
-            if len(self.token_inputs) != 1:
-                raise ValueError(
-                    f"{type(self).__name__} takes a dict with keys {expected}, "
-                    f"got a {type(inputs).__name__}."
-                )
+            # A bare tensor is the first token input; the rest get defaults.
             inputs = {next(iter(self.token_inputs)): inputs}
         unknown = sorted(set(inputs) - set(expected))
         if unknown:
@@ -113,11 +109,6 @@ class ZooModel(keras.Model):
             else ops.convert_to_tensor(value)
             for name, value in inputs.items()
         }
-        for name in self.token_inputs:
-            if name not in inputs:
-                raise ValueError(
-                    f"{type(self).__name__} is missing input {name!r}; its inputs are {expected}."
-                )
         for name, source in {**self.mask_inputs, **self.optional_inputs}.items():
             if name not in inputs:
                 fill = ops.ones_like if name in self.mask_inputs else ops.zeros_like

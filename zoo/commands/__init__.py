@@ -1,0 +1,1 @@
+"""One module per ``zoo`` subcommand, each with ``register(subparsers)``."""

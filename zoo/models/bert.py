@@ -1,0 +1,252 @@
+"""BERT: a bidirectional transformer encoder, and its task heads.
+
+Backbone: token + position + segment embeddings -> LayerNorm -> dropout ->
+post-LN encoder blocks -> ``sequence_output``; ``pooled_output`` is a tanh
+Dense over the first ([CLS]) position. Heads wrap a backbone:
+``BertMaskedLM`` (tied to the token embedding), ``BertClassifier`` (one label
+per sequence) and ``BertTokenClassifier`` (one label per token).
+"""
+
+import dataclasses
+
+import keras
+from keras import ops
+
+from zoo.layers import MaskedLMHead, TokenAndPositionEmbedding, TransformerEncoderBlock
+from zoo.layers.feed_forward import ACTIVATIONS
+from zoo.models.base import (
+    ConfigError,
+    ZooModel,
+    check_choice,
+    check_dropout,
+    check_heads,
+    check_positive,
+    config_from_kwargs,
+)
+
+
+@dataclasses.dataclass
+class BertConfig:
+    """Sizes and options of a BERT. Defaults are BERT-base (110M)."""
+
+    vocabulary_size: int = 30522
+    num_layers: int = 12
+    num_heads: int = 12
+    hidden_dim: int = 768
+    intermediate_dim: int = 3072
+    max_sequence_length: int = 512
+    num_segments: int = 2
+    dropout: float = 0.1
+    activation: str = "gelu"
+    layer_norm_epsilon: float = 1e-12
+    use_xla_attention: bool = True
+
+    def validate(self):
+        check_positive(
+            self,
+            "vocabulary_size",
+            "num_layers",
+            "num_heads",
+            "hidden_dim",
+            "intermediate_dim",
+            "max_sequence_length",
+            "num_segments",
+        )
+        check_heads(self)
+        check_dropout(self)
+        check_choice(self, "activation", ACTIVATIONS)
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class Bert(ZooModel):
+    """BERT backbone.
+
+    Inputs ``{"token_ids", "segment_ids", "padding_mask"}`` (segment ids and
+    padding mask may be omitted: zeros and ones); outputs
+    ``{"sequence_output": (B, T, D), "pooled_output": (B, D)}``.
+    """
+
+    config_class = BertConfig
+    token_inputs = {"token_ids": "vocabulary_size", "segment_ids": "num_segments"}
+    mask_inputs = {"padding_mask": "token_ids"}
+    optional_inputs = {"segment_ids": "token_ids"}
+
+    def __init__(self, dtype=None, **kwargs):
+        config = config_from_kwargs(BertConfig, kwargs)
+        init = keras.initializers.TruncatedNormal(stddev=0.02)
+
+        # === Layers ===
+        embeddings = TokenAndPositionEmbedding(
+            config.vocabulary_size,
+            config.max_sequence_length,
+            config.hidden_dim,
+            num_segments=config.num_segments,
+            initializer=init,
+            dtype=dtype,
+            name="embeddings",
+        )
+        embeddings_norm = keras.layers.LayerNormalization(
+            epsilon=config.layer_norm_epsilon, dtype=dtype, name="embeddings_norm"
+        )
+        embeddings_dropout = keras.layers.Dropout(config.dropout, dtype=dtype, name="embeddings_dropout")
+        blocks = [
+            TransformerEncoderBlock(
+                config.num_heads,
+                config.intermediate_dim,
+                dropout=config.dropout,
+                activation=config.activation,
+                layer_norm_epsilon=config.layer_norm_epsilon,
+                use_xla=config.use_xla_attention,
+                kernel_initializer=init,
+                dtype=dtype,
+                name=f"block_{i}",
+            )
+            for i in range(config.num_layers)
+        ]
+        pooler = keras.layers.Dense(
+            config.hidden_dim, activation="tanh", kernel_initializer=init, dtype=dtype, name="pooler"
+        )
+
+        # === Functional model ===
+        token_ids = keras.Input((None,), dtype="int32", name="token_ids")
+        segment_ids = keras.Input((None,), dtype="int32", name="segment_ids")
+        padding_mask = keras.Input((None,), dtype="int32", name="padding_mask")
+        x = embeddings(token_ids, segment_ids=segment_ids)
+        x = embeddings_dropout(embeddings_norm(x))
+        for block in blocks:
+            x = block(x, padding_mask=padding_mask)
+        pooled = pooler(x[:, 0, :])
+        super().__init__(
+            inputs={"token_ids": token_ids, "segment_ids": segment_ids, "padding_mask": padding_mask},
+            outputs={"sequence_output": x, "pooled_output": pooled},
+            dtype=dtype,
+            **kwargs,
+        )
+
+        # === Config ===
+        self.config = config
+        self.embeddings = embeddings
+        self.embeddings_norm = embeddings_norm
+        self.blocks = blocks
+        self.pooler = pooler
+
+    @property
+    def token_embedding(self):
+        return self.embeddings.token_embedding
+
+
+class BertTask(ZooModel):
+    """A head on a ``Bert`` backbone; serializes the backbone inside its config."""
+
+    token_inputs = Bert.token_inputs
+    mask_inputs = Bert.mask_inputs
+    optional_inputs = Bert.optional_inputs
+
+    def _init_task(self, backbone):
+        if isinstance(backbone, dict):
+            backbone = keras.saving.deserialize_keras_object(backbone)
+        if not isinstance(backbone, Bert):
+            raise ConfigError(f"{type(self).__name__} needs a zoo Bert backbone, got {type(backbone).__name__}.")
+        inputs = {
+            name: keras.Input((None,), dtype="int32", name=name)
+            for name in ("token_ids", "segment_ids", "padding_mask")
+        }
+        return backbone, inputs, backbone(inputs)
+
+    @property
+    def config(self):
+        return self.backbone.config
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "backbone": keras.saving.serialize_keras_object(self.backbone),
+            **self.task_config(),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class BertMaskedLM(BertTask):
+    """Masked-LM pretraining head: adds input ``mask_positions`` (B, P) and
+    returns float32 logits (B, P, vocabulary_size) at those positions."""
+
+    def __init__(self, backbone, **kwargs):
+        backbone, inputs, outputs = self._init_task(backbone)
+        mask_positions = keras.Input((None,), dtype="int32", name="mask_positions")
+        head = MaskedLMHead(
+            backbone.token_embedding,
+            activation=backbone.config.activation,
+            layer_norm_epsilon=backbone.config.layer_norm_epsilon,
+            dtype=backbone.dtype_policy,
+            name="masked_lm_head",
+        )
+        logits = head(outputs["sequence_output"], mask_positions)
+        super().__init__(inputs={**inputs, "mask_positions": mask_positions}, outputs=logits, **kwargs)
+        self.backbone = backbone
+        self.masked_lm_head = head
+
+    def task_config(self):
+        return {}
+
+    def _standardize(self, inputs):
+        if not isinstance(inputs, dict) or "mask_positions" not in inputs:
+            raise ValueError(
+                "BertMaskedLM takes a dict with 'token_ids' and 'mask_positions' "
+                "(the positions whose tokens to predict), plus optional 'segment_ids' and 'padding_mask'."
+            )
+        inputs = dict(inputs)
+        mask_positions = inputs.pop("mask_positions")
+        standardized = super()._standardize(inputs)
+        standardized["mask_positions"] = ops.convert_to_tensor(mask_positions, "int32")
+        return standardized
+
+    @property
+    def input_names(self):
+        return ["token_ids", "segment_ids", "padding_mask"]
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class BertClassifier(BertTask):
+    """Sequence classification: pooled output -> dropout -> Dense(num_classes) logits."""
+
+    def __init__(self, backbone, num_classes=2, dropout=0.1, **kwargs):
+        if not isinstance(num_classes, int) or num_classes < 2:
+            raise ConfigError(f"num_classes must be an integer >= 2, got {num_classes!r}.")
+        backbone, inputs, outputs = self._init_task(backbone)
+        dtype = backbone.dtype_policy
+        x = keras.layers.Dropout(dropout, dtype=dtype, name="classifier_dropout")(outputs["pooled_output"])
+        logits = keras.layers.Dense(num_classes, dtype=dtype, name="classifier")(x)
+        logits = keras.layers.Activation("linear", dtype="float32", name="logits")(logits)
+        super().__init__(inputs=inputs, outputs=logits, **kwargs)
+        self.backbone = backbone
+        self.num_classes = num_classes
+        self.dropout = float(dropout)
+
+    def task_config(self):
+        return {"num_classes": self.num_classes, "dropout": self.dropout}
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class BertTokenClassifier(BertTask):
+    """Token classification (tagging): sequence output -> dropout -> Dense(num_classes)."""
+
+    def __init__(self, backbone, num_classes=2, dropout=0.1, **kwargs):
+        if not isinstance(num_classes, int) or num_classes < 2:
+            raise ConfigError(f"num_classes must be an integer >= 2, got {num_classes!r}.")
+        backbone, inputs, outputs = self._init_task(backbone)
+        dtype = backbone.dtype_policy
+        x = keras.layers.Dropout(dropout, dtype=dtype, name="classifier_dropout")(outputs["sequence_output"])
+        logits = keras.layers.Dense(num_classes, dtype=dtype, name="classifier")(x)
+        logits = keras.layers.Activation("linear", dtype="float32", name="logits")(logits)
+        super().__init__(inputs=inputs, outputs=logits, **kwargs)
+        self.backbone = backbone
+        self.num_classes = num_classes
+        self.dropout = float(dropout)
+
+    def task_config(self):
+        return {"num_classes": self.num_classes, "dropout": self.dropout}
