@@ -40,19 +40,28 @@ def build(name, **overrides):
 def load(path, compile=True):
     """Load a zoo model from a ``.keras`` file or a model folder holding ``model.keras``.
 
+    A folder saved with a tokenizer (``zoo.model_folder.save_model_folder``)
+    returns a ``TextModel`` that takes strings (``.model``, ``.tokenizer``,
+    ``.generate``); otherwise the plain Keras model is returned.
     Uses Keras safe mode: no arbitrary code (lambdas, pickles) is executed.
     """
     path = os.fspath(path)
+    folder = None
     if os.path.isdir(path):
-        path = os.path.join(path, MODEL_FILE)
+        folder, path = path, os.path.join(path, MODEL_FILE)
     if not os.path.exists(path):
         raise FileNotFoundError(
             f"No model at {path!r}: pass a .keras file or a folder containing {MODEL_FILE}."
         )
     try:
-        return keras.saving.load_model(path, compile=compile, safe_mode=True)
+        model = keras.saving.load_model(path, compile=compile, safe_mode=True)
     except (ValueError, OSError, KeyError) as error:
         raise ValueError(
             f"Could not load {path!r} as a Keras model ({error}). Is it a .keras file "
             "saved by zoo (model.save('m.keras'))?"
         ) from error
+    from zoo import model_folder  # imports keras-hub tokenizers only when needed
+
+    if folder is not None and model_folder.has_tokenizer(folder):
+        return model_folder.load_model_folder(folder, compile=compile, model=model)
+    return model
