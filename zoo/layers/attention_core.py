@@ -12,8 +12,12 @@ numbers:
   exporters trace models inside :func:`export_mode`, which switches every
   attention layer to this path for the duration of the trace.
 
-When the whole model is already compiled with XLA (``jit_compile=True`` in
-``compile``), the nested function is simply inlined into the outer cluster.
+When the model is already being compiled with XLA as a whole
+(``jit_compile=True`` in ``compile``, or a decode loop under
+``tf.function(jit_compile=True)``) the core is traced inline too: the outer
+compilation fuses it anyway, and nesting a second XLA function inside one
+measured ~20x slower training steps here (the nested call and its gradient
+are recompiled as separate clusters).
 """
 
 import contextlib
@@ -91,6 +95,16 @@ def _build_xla_core():
 _xla_core = _build_xla_core()
 
 
+def inside_xla_compilation():
+    """True while tracing inside a ``tf.function(jit_compile=True)``."""
+    if _xla_core is None:
+        return False
+    from tensorflow.python.framework import ops as tf_ops
+    from tensorflow.python.ops import control_flow_util
+
+    return control_flow_util.GraphOrParentsInXlaContext(tf_ops.get_default_graph())
+
+
 def dot_product_attention(
     query, key, value, mask=None, scale=None, use_xla=True, return_weights=False
 ):
@@ -108,7 +122,12 @@ def dot_product_attention(
         scale = 1.0 / float(query.shape[-1]) ** 0.5
     if mask is not None:
         mask = ops.cast(mask, "bool")
-    if use_xla and _xla_core is not None and not in_export_mode():
+    if (
+        use_xla
+        and _xla_core is not None
+        and not in_export_mode()
+        and not inside_xla_compilation()
+    ):
         return _xla_core(query, key, value, mask, float(scale), return_weights)
     return _dot_product_attention(
         query, key, value, mask, float(scale), return_weights
