@@ -1,0 +1,69 @@
+"""GPT-2 import parity (the minGPT test): a random transformers GPT2LMHeadModel,
+saved to a temp folder, imported with zoo.from_huggingface; logits agree and
+20 greedy tokens are identical."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="GPT-2 parity needs torch (pip install 'zoo[hf]')")
+transformers = pytest.importorskip("transformers", reason="GPT-2 parity needs transformers (pip install 'zoo[hf]')")
+
+import zoo  # noqa: E402
+from checkpoint_helpers import max_abs_diff, write_tiny_gpt2  # noqa: E402
+from zoo.checkpoints import from_huggingface  # noqa: E402
+
+PROMPT = "the cat sat on the mat, and then"
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tiny-gpt2")
+    reference = write_tiny_gpt2(str(folder))
+    model, tokenizer = from_huggingface(str(folder))
+    return folder, reference, model, tokenizer
+
+
+def _torch_logits(reference, ids):
+    with torch.no_grad():
+        return reference(torch.tensor(ids, dtype=torch.long)).logits.numpy()
+
+
+def test_imports_a_gpt_with_the_config_sizes(imported):
+    _, reference, model, _ = imported
+    assert isinstance(model, zoo.Gpt)
+    c = model.config
+    assert (c.vocabulary_size, c.hidden_dim, c.num_layers, c.num_heads, c.intermediate_dim, c.max_sequence_length) == (
+        reference.config.vocab_size, 64, 2, 4, 256, 64)
+    assert c.activation == "gelu_tanh" and c.layer_norm_epsilon == reference.config.layer_norm_epsilon
+
+
+def test_token_ids_match_the_reference_tokenizer(imported):
+    folder, _, _, tokenizer = imported
+    reference = transformers.GPT2Tokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"))
+    for text in (PROMPT, "Hello there, world!", "naïve café 東京", "<|endoftext|>the end"):
+        assert np.asarray(tokenizer(text)).tolist() == reference(text)["input_ids"], text
+
+
+def test_logits_match(imported):
+    _, reference, model, tokenizer = imported
+    rows = [[int(i) for i in np.asarray(tokenizer(text))] for text in (PROMPT, PROMPT[::-1])]
+    length = min(map(len, rows))
+    ids = np.array([row[:length] for row in rows], "int32")  # a batch of 2, no padding
+    diff = max_abs_diff(model(ids), _torch_logits(reference, ids))
+    print(f"GPT-2 logits max abs diff: {diff:.2e}")
+    assert diff <= 1e-4
+
+
+def test_twenty_greedy_tokens_identical(imported):
+    _, reference, model, tokenizer = imported
+    zoo_ids = torch_ids = [int(i) for i in np.asarray(tokenizer(PROMPT))]
+    worst = 0.0
+    for _ in range(20):
+        zoo_logits = np.asarray(model(np.array([zoo_ids], "int32")))[0, -1]
+        torch_logits = _torch_logits(reference, [torch_ids])[0, -1]
+        worst = max(worst, max_abs_diff(zoo_logits, torch_logits))
+        zoo_ids = zoo_ids + [int(np.argmax(zoo_logits))]
+        torch_ids = torch_ids + [int(np.argmax(torch_logits))]
+    print(f"GPT-2 greedy: 20 tokens {zoo_ids[-20:]}, last-position logits max abs diff {worst:.2e}")
+    assert zoo_ids == torch_ids
+    assert worst <= 1e-4
