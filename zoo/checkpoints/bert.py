@@ -106,6 +106,8 @@ def build_model(config, tensors):
     else:
         model, ignore = backbone, IGNORED
 
+    if task in ("masked_lm", "token_classifier"):
+        left_at_init = [name for name in left_at_init if name != "pooler"]  # these heads never use it
     unused = source.untaken(ignore)
     assign_all(pairs)
     if unused or left_at_init:

@@ -155,6 +155,19 @@ def _read_bfloat16(path, names):
     return tensors
 
 
+def _unpickling_reason(error):
+    """The line of torch's weights-only error that says what was refused.
+
+    (Its other lines suggest retrying with ``weights_only=False``, which is
+    exactly the unsafe step zoo never takes, so they are not repeated.)
+    """
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith(("Unsupported", "Trying to", "Unsupported global")) or "GLOBAL" in line:
+            return line
+    return "torch's weights-only unpickler rejected it"
+
+
 def _read_pytorch(path):
     try:
         import torch
@@ -169,10 +182,10 @@ def _read_pytorch(path):
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise CheckpointError(
             f"Refused to load {path}: it needs arbitrary unpickling, which could run code "
-            f"({first_line}). torch.load(weights_only=True) stopped before executing anything. "
+            f"({_unpickling_reason(error)}). torch.load(weights_only=True) stopped before "
+            "calling anything, so nothing was executed. "
             "Use a model.safetensors version of this checkpoint, or re-save the weights "
             "from a trusted environment with `model.save_pretrained(folder, safe_serialization=True)`."
         ) from None
