@@ -1,14 +1,24 @@
 """The position-wise feed-forward network of a transformer block."""
 
+import math
+
 import keras
+from keras import ops
 
 ACTIVATIONS = ("gelu", "gelu_tanh", "relu")
+
+
+def gelu_exact(x):
+    """x * Phi(x), written with erf: TensorFlow's own exact GELU lowers to
+    ``Erfc``, which tf2onnx cannot convert; ``Erf`` converts, and it is the
+    pattern onnxruntime fuses into its Gelu kernel."""
+    return 0.5 * x * (1.0 + ops.erf(x * (1.0 / math.sqrt(2.0))))
 
 
 def resolve_activation(name):
     """Map a config name to a function: exact GELU (BERT), tanh GELU (GPT-2), ReLU."""
     if name == "gelu":
-        return lambda x: keras.activations.gelu(x, approximate=False)
+        return gelu_exact
     if name == "gelu_tanh":
         return lambda x: keras.activations.gelu(x, approximate=True)
     if name == "relu":

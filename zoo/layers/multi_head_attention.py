@@ -85,9 +85,11 @@ class MultiHeadAttention(keras.layers.Layer):
         )
         self.built = True
 
-    def _split_heads(self, x):
-        # (B, T, H*D) -> (B, T, H, D)
-        shape = ops.shape(x)
+    def _split_heads(self, x, source):
+        # (B, T, H*D) -> (B, T, H, D). The shape is read from the projection's
+        # *input*: tf2onnx rewrites Dense into reshape/MatMul/reshape and then
+        # resolves Shape(dense output) to the 2-D MatMul, breaking the graph.
+        shape = ops.shape(source)
         return ops.reshape(x, (shape[0], shape[1], self.num_heads, self.head_dim))
 
     def call(
@@ -101,12 +103,12 @@ class MultiHeadAttention(keras.layers.Layer):
         training=None,
     ):
         value = query if value is None else value
-        q = self._split_heads(self.query_dense(query))  # (B, Tq, H, D)
+        q = self._split_heads(self.query_dense(query), query)  # (B, Tq, H, D)
         if cache is not None and cache_update_index is None:
             k, v = cache[:, 0], cache[:, 1]  # precomputed (B, Tk, H, D)
         else:
-            k = self._split_heads(self.key_dense(value))
-            v = self._split_heads(self.value_dense(value))
+            k = self._split_heads(self.key_dense(value), value)
+            v = self._split_heads(self.value_dense(value), value)
             if cache is not None:
                 step = ops.stack([k, v], axis=1)  # (B, 2, Tq, H, D)
                 start = [0, 0, cache_update_index, 0, 0]
@@ -133,7 +135,7 @@ class MultiHeadAttention(keras.layers.Layer):
         else:
             output, weights = result, None
 
-        shape = ops.shape(output)
+        shape = ops.shape(query)
         output = ops.reshape(output, (shape[0], shape[1], self.num_heads * self.head_dim))
         output = self.output_dense(output)
 
