@@ -84,3 +84,15 @@ def test_bfloat16_safetensors_are_widened(tmp_path):
     model, _ = from_huggingface(str(tmp_path), tokenizer=False)
     expected = state["embeddings.word_embeddings.weight"].float().numpy()
     np.testing.assert_array_equal(np.asarray(model.token_embedding.embeddings), expected)
+
+
+def test_sharded_safetensors(tmp_path):
+    """A checkpoint split into shards (model.safetensors.index.json) imports like a single file."""
+    reference = write_tiny_bert(str(tmp_path / "single"), "BertModel")
+    reference.save_pretrained(str(tmp_path / "sharded"), safe_serialization=True, max_shard_size="20KB")
+    assert (tmp_path / "sharded" / "model.safetensors.index.json").exists()
+    (tmp_path / "sharded" / "vocab.txt").write_text((tmp_path / "single" / "vocab.txt").read_text())
+    model, _ = from_huggingface(str(tmp_path / "sharded"))
+    real = MASK.astype(bool)
+    out = np.asarray(model(_inputs())["sequence_output"])
+    assert max_abs_diff(out[real], _torch(reference).last_hidden_state.numpy()[real]) <= 1e-4

@@ -67,3 +67,12 @@ def test_twenty_greedy_tokens_identical(imported):
     print(f"GPT-2 greedy: 20 tokens {zoo_ids[-20:]}, last-position logits max abs diff {worst:.2e}")
     assert zoo_ids == torch_ids
     assert worst <= 1e-4
+
+
+def test_bare_gpt2model_checkpoint(imported, tmp_path):
+    """A GPT2Model (no ``transformer.`` prefix, no lm_head) imports the same Gpt."""
+    folder, reference, model, tokenizer = imported
+    reference.transformer.save_pretrained(str(tmp_path), safe_serialization=True)
+    bare, _ = from_huggingface(str(tmp_path), tokenizer=False)
+    ids = np.array([[int(i) for i in np.asarray(tokenizer(PROMPT))]], "int32")
+    assert max_abs_diff(bare(ids), _torch_logits(reference, ids)) <= 1e-4
