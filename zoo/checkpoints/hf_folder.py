@@ -163,8 +163,10 @@ def _unpickling_reason(error):
     """
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     for line in lines:
-        if line.startswith(("Unsupported", "Trying to", "Unsupported global")) or "GLOBAL" in line:
+        if line.startswith(("Unsupported", "Trying to")) or "GLOBAL" in line:
             return line
+    if lines and "weights_only" not in lines[0] and "Weights only" not in lines[0]:
+        return lines[0]  # e.g. "invalid load key": a corrupt file
     return "torch's weights-only unpickler rejected it"
 
 
@@ -189,8 +191,11 @@ def _read_pytorch(path):
             "Use a model.safetensors version of this checkpoint, or re-save the weights "
             "from a trusted environment with `model.save_pretrained(folder, safe_serialization=True)`."
         ) from None
-    except (RuntimeError, EOFError, OSError) as error:
-        raise CheckpointError(f"{path} is not a readable PyTorch checkpoint ({error}).") from error
+    except Exception as error:  # torch reports corrupt files with many types (IndexError, RuntimeError, ...)
+        raise CheckpointError(
+            f"{path} is not a readable PyTorch checkpoint ({type(error).__name__}: {error}). "
+            "Is the file complete? Re-save it with `model.save_pretrained(folder)`."
+        ) from error
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
