@@ -54,6 +54,17 @@ def test_gpt2_tensor_shape_disagreeing_with_config_is_named(tmp_path):
         from_huggingface(str(tmp_path))
 
 
+def test_missing_tensor_is_named(tmp_path):
+    from safetensors.numpy import load_file, save_file
+
+    write_tiny_bert(str(tmp_path), "BertModel")
+    tensors = load_file(str(tmp_path / "model.safetensors"))
+    del tensors["encoder.layer.1.attention.self.value.bias"]
+    save_file(tensors, str(tmp_path / "model.safetensors"))
+    with pytest.raises(CheckpointError, match=r"no tensor 'encoder\.layer\.1\.attention\.self\.value\.bias'"):
+        from_huggingface(str(tmp_path))
+
+
 class Exploit:
     """Unpickling this would create a file: proof that code ran."""
 

@@ -44,8 +44,8 @@ class TensorSource:
             raise CheckpointError(
                 f"The checkpoint has no tensor {full_names[0]!r}"
                 + (f" (nor {', '.join(map(repr, full_names[1:]))})" if len(full_names) > 1 else "")
-                + ". It does not match its config.json's model type and sizes, or it was "
-                "saved by a different architecture; re-save it with `model.save_pretrained`."
+                + ", which its config.json's model type and num_layers call for. The file is "
+                "incomplete or from another architecture; re-save it with `model.save_pretrained(folder)`."
             )
         array = self.tensors[found]
         if tuple(array.shape) != tuple(shape):
