@@ -38,3 +38,14 @@ def test_import_refuses_a_non_empty_out_and_reports_errors(tmp_path, capsys):
     assert "not empty" in capsys.readouterr().err
     assert main(["import", str(source), "--out", str(tmp_path / "new")]) == 2
     assert "Unsupported model_type 't5'" in capsys.readouterr().err
+
+
+def test_import_without_tokenizer_files(tmp_path, capsys):
+    source = tmp_path / "hf"
+    write_tiny_gpt2(str(source))
+    (source / "vocab.json").unlink()
+    (source / "merges.txt").unlink()
+    assert main(["import", str(source), "--out", str(tmp_path / "a")]) == 2
+    assert "missing: merges.txt, tokenizer.json, vocab.json" in capsys.readouterr().err
+    assert main(["import", str(source), "--out", str(tmp_path / "b"), "--no-tokenizer"]) == 0
+    assert isinstance(zoo.load(str(tmp_path / "b")), zoo.Gpt)

@@ -37,13 +37,15 @@ def reload_difference(folder, model, tokenizer):
 
 
 def cmd_import(args):
-    from zoo.checkpoints import from_huggingface
+    from zoo.checkpoints import import_model, import_tokenizer
     from zoo.model_folder import save_model_folder
 
     out = os.fspath(args.out)
     if os.path.isdir(out) and os.listdir(out) and not args.overwrite:
         raise FileExistsError(f"{out!r} exists and is not empty; pass --overwrite or choose another --out.")
-    model, tokenizer = from_huggingface(args.path, tokenizer=not args.no_tokenizer)
+    # The tokenizer first: missing tokenizer files fail before the (slow) weight import.
+    tokenizer = None if args.no_tokenizer else import_tokenizer(args.path)
+    model = import_model(args.path)
     save_model_folder(out, model, tokenizer)
     diff = reload_difference(out, model, tokenizer)
     kind = type(model).__name__
