@@ -1,0 +1,265 @@
+"""``export.export``: every requested artifact, validated, with a manifest, written safely.
+
+    report = export(model, "artifacts/gpt2", formats=["savedmodel", "onnx"])
+    print(report)          # per artifact: path, size, max abs diff vs Keras per output, pass/fail
+
+Layout of ``out_dir`` (servable as is)::
+
+    manifest.json
+    savedmodel/<name>/1/            TF Serving: --model_base_path=out_dir/savedmodel/<name>
+    onnx/<name>/config.pbtxt        Triton:     --model-repository=out_dir/onnx
+    onnx/<name>/1/model.onnx
+    onnx/<name>_decoder/...         GPT / seq2seq: one step with past state in -> present out
+    onnx/<name>_optimized/...       optimize=True: ORT fused graph
+    onnx/<name>_int8/...            quantize="int8": dynamic int8 weights
+
+Everything is written to a temporary folder beside ``out_dir``, validated
+against the Keras model, and moved into place only if every gated artifact
+passes; otherwise nothing is left behind (``export.staging``).
+"""
+
+import os
+import time
+
+import numpy as np
+import onnx as onnx_lib
+
+from export import inputs as inputs_lib
+from export import manifest as manifest_lib
+from export import onnx as onnx_export
+from export import savedmodel as savedmodel_export
+from export import staging, validate
+from export.errors import ExportError, ValidationError
+from export.model_info import describe
+
+FORMATS = ("savedmodel", "onnx")
+QUANTIZE = (None, "int8")
+DEFAULT_ATOL = 1e-4
+
+
+class ExportReport(dict):
+    """The result of :func:`export`: a dict (``artifacts``, ``passed``, ``out_dir``,
+    ``manifest``); ``str(report)`` is the validation table."""
+
+    def __str__(self):
+        head = f"export of {self['name']!r} -> {self['out_dir']}: {'PASSED' if self['passed'] else 'FAILED'}"
+        return head + "\n" + validate.format_table(self)
+
+
+def check_formats(formats):
+    if isinstance(formats, str):
+        formats = [f.strip() for f in formats.split(",") if f.strip()]
+    formats = list(dict.fromkeys(formats or []))
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise ExportError(
+            f"Unknown export format(s) {unknown or formats}; valid formats: {', '.join(FORMATS)}."
+        )
+    return formats
+
+
+def _check_arguments(formats, quantize, atol, opset):
+    formats = check_formats(formats)
+    if quantize not in QUANTIZE:
+        raise ExportError(f"quantize must be one of {QUANTIZE}, got {quantize!r}.")
+    if quantize and "onnx" not in formats:
+        raise ExportError("quantize applies to ONNX artifacts: add 'onnx' to formats.")
+    try:
+        atol = float(atol)
+    except (TypeError, ValueError):
+        atol = -1.0
+    if not atol > 0:
+        raise ExportError(f"atol must be a positive number (e.g. 1e-4 for float32), got {atol!r}.")
+    return formats, onnx_export.check_opset(opset), atol
+
+
+def _onnx_signature(model):
+    def describe_value(value):
+        tensor = value.type.tensor_type
+        shape = [d.dim_value if d.HasField("dim_value") else (d.dim_param or None) for d in tensor.shape.dim]
+        return {"shape": shape, "dtype": onnx_lib.helper.tensor_dtype_to_np_dtype(tensor.elem_type).name}
+
+    return {
+        "inputs": {v.name: describe_value(v) for v in model.graph.input},
+        "outputs": {v.name: describe_value(v) for v in model.graph.output},
+    }
+
+
+def _folder_size(path):
+    if os.path.isfile(path):
+        return os.path.getsize(path)
+    return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(path) for f in files)
+
+
+class _Run:
+    """One export in progress: the staging folder, references and the report."""
+
+    def __init__(self, info, staging_dir, out_dir, atol, opset):
+        self.info, self.root, self.out_dir = info, staging_dir, out_dir
+        self.atol, self.opset = atol, opset
+        self.batches = inputs_lib.validation_batches(info)
+        self.references = [validate.keras_outputs(info, b) for b in self.batches]
+        self.artifacts = {}
+
+    def final_path(self, path):
+        return os.path.join(self.out_dir, os.path.relpath(path, self.root))
+
+    def add(self, key, fmt, path, signatures, validation, seconds, **extra):
+        self.artifacts[key] = {
+            "format": fmt,
+            "path": self.final_path(path),
+            "size_bytes": _folder_size(os.path.dirname(path) if fmt == "onnx" else path),
+            "export_seconds": round(seconds, 2),
+            "signatures": signatures,
+            "validation": validation,
+            **extra,
+        }
+
+    def savedmodel(self):
+        start = time.perf_counter()
+        folder = os.path.join(self.root, "savedmodel", self.info.name)
+        path, signatures = savedmodel_export.save_savedmodel(self.info, folder)
+        seconds = time.perf_counter() - start
+        result = validate.compare(self.references, validate.savedmodel_runner(path), self.batches, self.atol)
+        self.add("savedmodel", "savedmodel", path, signatures, result, seconds)
+        if self.info.tokenizer is not None:
+            from export.text_signatures import check_text_signatures
+
+            self.artifacts["savedmodel"]["text_signatures"] = check_text_signatures(self.info, path)
+
+    def onnx(self, external_data):
+        start = time.perf_counter()
+        model, tensors = onnx_export.convert_model(self.info, self.opset, external_data)
+        path = self._write_onnx(self.info.name, model, tensors)
+        seconds = time.perf_counter() - start
+        result = validate.compare(self.references, validate.onnx_runner(path), self.batches, self.atol)
+        self.add("onnx", "onnx", path, {"model": _onnx_signature(model)}, result, seconds,
+                 opset=self.opset, external_data=bool(tensors))
+        return path
+
+    def _write_onnx(self, name, model, tensors=None):
+        from export import triton
+
+        return triton.write_entry(os.path.join(self.root, "onnx"), name, model, tensors)
+
+    def decoders(self):
+        from export import onnx_decoders
+
+        if not onnx_decoders.supports(self.info):
+            return
+        start = time.perf_counter()
+        model, check = onnx_decoders.export_decoder(self.info, self.opset)
+        path = self._write_onnx(f"{self.info.name}_decoder", model)
+        seconds = time.perf_counter() - start
+        result = check(path)
+        self.add("onnx_decoder", "onnx", path, {"model": _onnx_signature(model)}, result, seconds,
+                 opset=self.opset)
+
+    def optimized(self, base_path):
+        from export import optimize
+
+        start = time.perf_counter()
+        model, fusion = optimize.optimize_onnx(base_path, self.info)
+        path = self._write_onnx(f"{self.info.name}_optimized", model)
+        seconds = time.perf_counter() - start
+        result = validate.compare(self.references, validate.onnx_runner(path), self.batches, self.atol)
+        self.add("onnx_optimized", "onnx", path, {"model": _onnx_signature(model)}, result, seconds,
+                 opset=self.opset, fused_ops=fusion)
+
+    def quantized(self, base_path):
+        from export import optimize
+
+        start = time.perf_counter()
+        path = os.path.join(self.root, "onnx", f"{self.info.name}_int8", "1", "model.onnx")
+        model = optimize.quantize_int8(base_path, path)
+        self._write_onnx(f"{self.info.name}_int8", model)
+        seconds = time.perf_counter() - start
+        run = validate.onnx_runner(path)
+        result = validate.compare(self.references, run, self.batches, self.atol)
+        result["gate"] = False  # int8 is expected to differ: recorded, not gated
+        delta = optimize.accuracy_delta(self.references, run, self.batches)
+        self.add("onnx_int8", "onnx", path, {"model": _onnx_signature(model)}, result, seconds,
+                 quantization={"mode": "dynamic int8 (onnxruntime.quantization.quantize_dynamic)", **delta})
+
+    def fp16(self, base_path):
+        from export import optimize
+
+        start = time.perf_counter()
+        model = optimize.to_fp16(base_path)
+        path = self._write_onnx(f"{self.info.name}_fp16", model)
+        seconds = time.perf_counter() - start
+        self.add("onnx_fp16", "onnx", path, {"model": _onnx_signature(model)},
+                 {"gate": False, "passed": True, "atol": None, "outputs": {},
+                  "note": "fp16 is for GPU execution providers; not validated on CPU"}, seconds)
+
+
+def export(
+    model,
+    out_dir,
+    formats=FORMATS,
+    optimize=False,
+    quantize=None,
+    opset=onnx_export.DEFAULT_OPSET,
+    atol=DEFAULT_ATOL,
+    force=False,
+    name=None,
+    decoders=True,
+    fp16=False,
+    external_data=None,
+):
+    """Export ``model`` to ``out_dir``; return an :class:`ExportReport`.
+
+    Args:
+        model: a zoo/Keras model, or a TextModel (``zoo.load(folder)``) whose
+            tokenizer then goes into the SavedModel's text signatures.
+        out_dir: the export folder; must not exist (or be empty) unless ``force``.
+        formats: any of ``"savedmodel"``, ``"onnx"`` (list or comma-separated string).
+        optimize: also write an ONNX Runtime-optimized (fused) ONNX graph.
+        quantize: None or ``"int8"`` (dynamic int8 ONNX; its accuracy delta is recorded).
+        opset: ONNX opset (tf2onnx supports up to 18).
+        atol: the largest max-abs-diff vs Keras an artifact may show (float32).
+        force: replace an existing ``out_dir`` (atomically, after validation).
+        name: the served model name (default: the Keras model's name).
+        decoders: for GPT and seq2seq, also the ONNX decoder with past state.
+        fp16: also write a float16 ONNX graph (for GPU providers).
+        external_data: force (True) or forbid (False) ONNX external data;
+            default: only when the weights exceed ~1.8 GB.
+    Raises ExportError for bad arguments, ValidationError when an artifact
+    differs from Keras beyond ``atol`` (nothing is written then).
+    """
+    formats, opset, atol = _check_arguments(formats, quantize, atol, opset)
+    info = describe(model, name=name)
+    out_dir = staging.check_target(out_dir, force)
+    with staging.staged_output(out_dir, force=force) as root:
+        run = _Run(info, root, out_dir, atol, opset)
+        if "savedmodel" in formats:
+            run.savedmodel()
+        if "onnx" in formats:
+            base = run.onnx(external_data)
+            if decoders:
+                run.decoders()
+            if optimize:
+                run.optimized(base)
+            if quantize == "int8":
+                run.quantized(base)
+            if fp16:
+                run.fp16(base)
+        report = ExportReport(
+            name=info.name,
+            out_dir=out_dir,
+            passed=all(a["validation"]["passed"] or not a["validation"].get("gate", True)
+                       for a in run.artifacts.values()),
+            artifacts=run.artifacts,
+            manifest=os.path.join(out_dir, manifest_lib.MANIFEST),
+        )
+        if not report["passed"]:
+            failed = [k for k, a in run.artifacts.items()
+                      if a["validation"].get("gate", True) and not a["validation"]["passed"]]
+            raise ValidationError(
+                f"Validation failed for {', '.join(failed)}: outputs differ from the Keras model by more "
+                f"than atol={atol:g} (table below). Nothing was written to {out_dir!r}.\n"
+                + validate.format_table(report),
+                report,
+            )
+        manifest_lib.write_manifest(root, info, report, opset if "onnx" in formats else None)
+    return report

@@ -1,0 +1,64 @@
+"""``zoo export NAME_OR_FOLDER --formats savedmodel,onnx --out DIR``: validated artifacts.
+
+NAME_OR_FOLDER is a preset name (built with random weights: useful for
+serving and benchmark plumbing), a ``.keras`` file, or a model folder
+(``zoo.load``; a tokenizer there adds the SavedModel's text signatures).
+Prints the validation table; exits non-zero when an artifact fails
+validation, in which case nothing is written.
+"""
+
+import os
+
+
+def _load(source, overrides):
+    import zoo
+
+    if os.path.exists(source):
+        if overrides:
+            raise ValueError("--set applies to preset names only, not to saved models.")
+        return zoo.load(source), False
+    return zoo.build(source, **overrides), True
+
+
+def cmd_export(args):
+    from export import export
+    from zoo.commands.models import parse_overrides
+
+    from export.pipeline import check_formats
+
+    check_formats(args.formats)  # a bad format fails before a (slow) model build
+    model, random_weights = _load(args.model, parse_overrides(args.set))
+    if random_weights:
+        print(f"{args.model}: built from its preset with random weights (pass a folder or .keras file to export trained weights)")
+    options = {k: v for k, v in (("opset", args.opset), ("atol", args.atol)) if v is not None}
+    report = export(
+        model,
+        args.out,
+        formats=args.formats,
+        optimize=args.optimize,
+        quantize=args.quantize,
+        force=args.force,
+        name=args.name,
+        decoders=not args.no_decoders,
+        fp16=args.fp16,
+        **options,
+    )
+    print(report)
+    print(f"manifest: {report['manifest']}")
+
+
+def register(subparsers):
+    p = subparsers.add_parser("export", help="export a model to SavedModel / ONNX, validated against Keras")
+    p.add_argument("model", help="a preset name (random weights), a .keras file or a model folder")
+    p.add_argument("--out", required=True, help="export folder (must not exist unless --force)")
+    p.add_argument("--formats", default="savedmodel,onnx", help="comma-separated: savedmodel,onnx (default both)")
+    p.add_argument("--force", action="store_true", help="replace an existing export folder (after validation)")
+    p.add_argument("--optimize", action="store_true", help="also write an ONNX Runtime fused graph")
+    p.add_argument("--quantize", choices=["int8"], default=None, help="also write a dynamic int8 ONNX graph")
+    p.add_argument("--fp16", action="store_true", help="also write a float16 ONNX graph (GPU)")
+    p.add_argument("--opset", type=int, default=None, help="ONNX opset, 13..18 (default 17)")
+    p.add_argument("--atol", type=float, default=None, help="validation tolerance: max abs diff vs Keras (default 1e-4)")
+    p.add_argument("--name", help="served model name (default: the model's name)")
+    p.add_argument("--no-decoders", action="store_true", help="skip the ONNX decoder with past state")
+    p.add_argument("--set", nargs="*", metavar="KEY=VALUE", help="config overrides for a preset")
+    p.set_defaults(func=cmd_export)
