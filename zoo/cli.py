@@ -8,7 +8,7 @@ import argparse
 import importlib
 import sys
 
-COMMAND_MODULES = ("zoo.commands.models", "zoo.commands.demo", "zoo.commands.importer")
+COMMAND_MODULES = ("zoo.commands.models", "zoo.commands.demo", "zoo.commands.importer", "zoo.commands.export")
 
 
 def make_parser():
