@@ -15,6 +15,8 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 from zoo import layers, models  # noqa: E402  (registers classes with Keras)
 from zoo.api import build, list_models, load  # noqa: E402
+from zoo.checkpoints import from_huggingface  # noqa: E402
+from zoo.generation import generate  # noqa: E402
 from zoo.layers.embeddings import check_token_ids  # noqa: E402
 from zoo.models import (  # noqa: E402
     Bert,
@@ -40,6 +42,8 @@ __all__ = [
     "Seq2Seq",
     "build",
     "check_token_ids",
+    "from_huggingface",
+    "generate",
     "layers",
     "list_models",
     "load",
