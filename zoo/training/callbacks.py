@@ -1,0 +1,47 @@
+"""Two small Keras callbacks the recipes add to ``fit``: wall clock and time limit.
+
+``WallClock`` puts cumulative training seconds and the optimizer step into
+each epoch's logs, so ``history.csv``, TensorBoard and the loss curve can be
+read against time (the issue's goals are "loss X within T minutes").
+A resumed run continues the clock from the checkpointed run's last row.
+``TimeLimit`` stops training once a wall-time budget is spent.
+"""
+
+import time
+
+import keras
+
+
+class WallClock(keras.callbacks.Callback):
+    """Adds ``wall_seconds`` (cumulative, across resumptions) and ``step`` to epoch logs."""
+
+    def __init__(self, offset_seconds=0.0):
+        super().__init__()
+        self.offset = float(offset_seconds)
+        self.start = None
+
+    def on_train_begin(self, logs=None):
+        self.start = time.perf_counter()
+
+    def elapsed(self):
+        return self.offset + (time.perf_counter() - self.start if self.start is not None else 0.0)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["wall_seconds"] = round(self.elapsed(), 3)
+            logs["step"] = int(self.model.optimizer.iterations.numpy())
+
+
+class TimeLimit(keras.callbacks.Callback):
+    """Stops ``fit`` at the end of the first epoch that ends past ``minutes`` of training."""
+
+    def __init__(self, clock, minutes):
+        super().__init__()
+        self.clock = clock
+        self.seconds = float(minutes) * 60.0
+        self.stopped_at_epoch = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.seconds > 0 and self.clock.elapsed() >= self.seconds:
+            self.model.stop_training = True
+            self.stopped_at_epoch = epoch + 1

@@ -1,0 +1,44 @@
+"""AdamW with linear warmup and cosine decay: the schedule nanoGPT and BERT train with.
+
+Everything is Keras: ``keras.optimizers.schedules.CosineDecay`` (its
+``warmup_target``/``warmup_steps`` give the linear warmup) and
+``keras.optimizers.AdamW``. Biases and LayerNorm scales/offsets are not
+weight-decayed (as in nanoGPT and BERT).
+"""
+
+import keras
+
+NO_DECAY = ["bias", "gamma", "beta"]
+
+
+def warmup_cosine(learning_rate, total_steps, warmup_steps, min_learning_rate):
+    """0 -> ``learning_rate`` linearly over ``warmup_steps``, then cosine down to ``min_learning_rate``."""
+    if learning_rate <= 0 or min_learning_rate < 0 or min_learning_rate > learning_rate:
+        raise ValueError(
+            f"Need 0 <= min_learning_rate <= learning_rate and learning_rate > 0; got "
+            f"learning_rate={learning_rate}, min_learning_rate={min_learning_rate}."
+        )
+    warmup_steps = max(0, min(int(warmup_steps), int(total_steps) - 1))
+    decay_steps = max(1, int(total_steps) - warmup_steps)
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=0.0 if warmup_steps else learning_rate,
+        decay_steps=decay_steps,
+        alpha=min_learning_rate / learning_rate,
+        warmup_target=learning_rate if warmup_steps else None,
+        warmup_steps=warmup_steps,
+    )
+
+
+def adamw(options, total_steps):
+    """The optimizer for a recipe's ``options`` (see ``zoo.training.options.COMMON``)."""
+    optimizer = keras.optimizers.AdamW(
+        learning_rate=warmup_cosine(
+            options["learning_rate"], total_steps, options["warmup_steps"], options["min_learning_rate"]
+        ),
+        weight_decay=options["weight_decay"],
+        beta_1=0.9,
+        beta_2=options["beta_2"],
+        global_clipnorm=options["clipnorm"] or None,
+    )
+    optimizer.exclude_from_weight_decay(var_names=NO_DECAY)
+    return optimizer

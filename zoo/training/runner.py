@@ -1,0 +1,129 @@
+"""Run a recipe: the same loop, artifacts and safety checks for every recipe.
+
+1. resolve the options and claim the output folder (``run_folder``: refuses
+   another run's folder or checkpoint unless asked to overwrite);
+2. under the ``tf.distribute`` strategy's scope, let the recipe build its
+   :class:`~zoo.training.task.Task`, and compile it with AdamW + warmup/cosine,
+   XLA on;
+3. ``fit`` with Keras' own callbacks: progress bar, ``BackupAndRestore``
+   (one checkpoint per epoch, weights + optimizer state; an interrupted run
+   resumes from it), ``TensorBoard``, ``CSVLogger`` -- plus the wall clock;
+4. measure the final metrics, save the model folder (``zoo.load`` opens it),
+   draw the loss curve, write ``metrics.json``.
+"""
+
+import datetime
+import os
+import time
+
+import keras
+
+from zoo.model_folder import save_model_folder
+from zoo.training import options as options_lib
+from zoo.training import report, run_folder
+from zoo.training.callbacks import TimeLimit, WallClock
+from zoo.training.optimizer import adamw
+from zoo.training.strategy import make_strategy
+
+
+def _utc_now():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def declared_options(recipe):
+    """The recipe's options: the common ones, with the recipe's own (and its defaults) on top."""
+    return {**options_lib.COMMON, **recipe.options}
+
+
+def run(recipe, out_dir, overwrite=False, verbose="auto", callbacks=(), **overrides):
+    """Train ``recipe`` into ``out_dir``; returns the metrics dict written to ``metrics.json``."""
+    options = options_lib.resolve(recipe.name, declared_options(recipe), overrides)
+    identity = options_lib.run_identity(recipe.name, options)
+    out = os.fspath(out_dir)
+
+    if not overwrite and os.path.isdir(out) and run_folder.read_identity(out) == identity:
+        finished = run_folder.completed_metrics(out)
+        if finished is not None:
+            if verbose:
+                print(f"{out} already holds this finished run; its metrics: {finished.get('metrics')}. "
+                      "Pass overwrite=True (--overwrite) to train again.")
+            return finished
+
+    resuming = run_folder.prepare(out, identity, overwrite=overwrite)
+    paths = {name: os.path.join(out, name) for name in run_folder.RUN_ARTIFACTS}
+    start_epoch = run_folder.initial_epoch(out)
+    started = _utc_now()
+    wall_start = time.perf_counter()
+
+    keras.utils.set_random_seed(options["seed"])
+    strategy = make_strategy(options["strategy"])
+    with strategy.scope():
+        task = recipe.setup(options, start_epoch)
+        task.model.compile(
+            optimizer=adamw(options, task.total_steps),
+            loss=task.loss,
+            metrics=task.metrics or None,
+            weighted_metrics=task.weighted_metrics or None,
+            jit_compile=options["jit_compile"],
+        )
+    history = report.read_history(paths[run_folder.HISTORY_FILE])
+    clock = WallClock(offset_seconds=history[-1].get("wall_seconds", 0.0) if history else 0.0)
+    limit = TimeLimit(clock, options["time_limit_minutes"])
+    if verbose and resuming:
+        print(f"Resuming {recipe.name} in {out} from its checkpoint at epoch {start_epoch}/{task.epochs}.")
+
+    task.model.fit(
+        task.train,
+        epochs=task.epochs,
+        steps_per_epoch=task.steps_per_epoch,
+        validation_data=task.validation,
+        shuffle=False,  # the recipes' tf.data pipelines shuffle themselves
+        verbose=verbose,
+        callbacks=[
+            clock,  # first: later callbacks see wall_seconds and step in the logs
+            limit,
+            keras.callbacks.BackupAndRestore(paths[run_folder.CHECKPOINT_DIR], save_freq="epoch",
+                                             delete_checkpoint=False),
+            keras.callbacks.TensorBoard(paths[run_folder.LOG_DIR], update_freq="epoch"),
+            keras.callbacks.CSVLogger(paths[run_folder.HISTORY_FILE], append=True),
+            *callbacks,
+        ],
+    )
+    train_seconds = clock.elapsed()
+
+    final = task.evaluate(task.model) if task.evaluate else {}
+    save_model_folder(
+        paths[run_folder.MODEL_DIR],
+        task.model,
+        task.tokenizer,
+        target_tokenizer=task.target_tokenizer,
+        generation=task.generation,
+    )
+    history = report.read_history(paths[run_folder.HISTORY_FILE])
+    report.plot_loss_curve(history, paths[run_folder.CURVE_FILE], f"{recipe.name} ({out})")
+    metrics = {
+        "recipe": recipe.name,
+        "goal": recipe.goal,
+        "options": options,
+        "metrics": final,
+        "epochs_completed": len(history),
+        "epochs_planned": task.epochs,
+        "optimizer_steps": int(task.model.optimizer.iterations.numpy()),
+        "train_wall_seconds": round(train_seconds, 2),
+        "this_invocation_wall_seconds": round(time.perf_counter() - wall_start, 2),
+        "stopped_by_time_limit": limit.stopped_at_epoch is not None,
+        "resumed_from_epoch": start_epoch if resuming else None,
+        "parameters": int(task.model.count_params()),
+        "started_utc": started,
+        "finished_utc": _utc_now(),
+        "replicas": strategy.num_replicas_in_sync,
+        "environment": report.environment(),
+        "history": history,
+    }
+    report.write_metrics(paths[run_folder.METRICS_FILE], metrics)
+    if verbose:
+        shown = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in final.items()
+                          if not isinstance(v, (list, dict)))
+        print(f"{recipe.name}: {shown}; training {train_seconds:.1f} s. Artifacts in {out}/ "
+              f"(model: zoo.load({paths[run_folder.MODEL_DIR]!r})).")
+    return metrics
