@@ -148,12 +148,14 @@ class _Run:
         if not onnx_decoders.supports(self.info):
             return
         start = time.perf_counter()
-        model, check = onnx_decoders.export_decoder(self.info, self.opset)
-        path = self._write_onnx(f"{self.info.name}_decoder", model)
+        models, check = onnx_decoders.export_decoder(self.info, self.opset, self.atol)
+        paths = {part: self._write_onnx(f"{self.info.name}_{part}", model) for part, model in models.items()}
         seconds = time.perf_counter() - start
-        result = check(path)
-        self.add("onnx_decoder", "onnx", path, {"model": _onnx_signature(model)}, result, seconds,
-                 opset=self.opset)
+        result = check(paths)
+        for part, model in models.items():
+            self.add(f"onnx_{part}", "onnx", paths[part], {"model": _onnx_signature(model)},
+                     result if part == "decoder" else {**result, "see": "onnx_decoder"},
+                     seconds, opset=self.opset)
 
     def optimized(self, base_path):
         from export import optimize

@@ -1,0 +1,141 @@
+"""Greedy generation in onnxruntime over the decoders of ``export.onnx_decoders``.
+
+It follows ``zoo.generate``'s conventions exactly, so the tokens match
+(tested): prompts are left-padded to a common end, each row's positions
+start at 0 at its first real token, padded cache keys are masked, a row that
+emits a stop token keeps emitting the fill token while others continue, and
+each row's output runs up to and including its stop token.
+
+    runner = GptRunner("artifacts/gpt2/onnx/gpt2_decoder/1/model.onnx")
+    runner.generate([[464, 3290], [15496]], max_new_tokens=20, stop_token_ids=[50256])
+"""
+
+import numpy as np
+
+
+def _session(path):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+
+
+def _stop_array(stop_token_ids):
+    if stop_token_ids is None:
+        return np.array([], np.int64)
+    return np.atleast_1d(np.asarray(stop_token_ids, np.int64))
+
+
+def _greedy_tail(first_logits, step, batch, max_new_tokens, stop_token_ids):
+    """The shared loop: ``step(tokens (B,), i) -> logits (B, V)`` for i >= 1."""
+    stop = _stop_array(stop_token_ids)
+    fill = int(max(stop[0], 0)) if stop.size else 0
+    token = np.argmax(first_logits, axis=-1).astype(np.int32)
+    outputs = [[int(t)] for t in token]
+    finished = np.isin(token, stop)
+    for i in range(1, max_new_tokens):
+        if finished.all():
+            break
+        logits = step(token, i)
+        token = np.where(finished, fill, np.argmax(logits, axis=-1)).astype(np.int32)
+        for b in range(batch):
+            if not finished[b]:
+                outputs[b].append(int(token[b]))
+        finished = finished | np.isin(token, stop)
+    return outputs
+
+
+class GptRunner:
+    """Greedy decoding over a GPT ``_decoder`` ONNX graph (fixed-size KV cache)."""
+
+    def __init__(self, decoder_path):
+        self.session = _session(decoder_path)
+        shape = {i.name: i.shape for i in self.session.get_inputs()}["past_key_values"]
+        self.layers, self.heads, self.head_dim = shape[1], shape[4], shape[5]
+
+    def _layout(self, prompts, max_new_tokens):
+        prompt_end = max(len(p) for p in prompts)
+        cache_length = prompt_end + max_new_tokens
+        batch = len(prompts)
+        ids = np.zeros((batch, prompt_end), np.int32)
+        pad = np.zeros((batch,), np.int32)
+        for b, row in enumerate(prompts):
+            pad[b] = prompt_end - len(row)
+            ids[b, pad[b]:] = row
+        key_mask = (np.arange(cache_length)[None, :] >= pad[:, None]).astype(np.int32)
+        cache = np.zeros((batch, self.layers, 2, cache_length, self.heads, self.head_dim), np.float32)
+        return ids, pad, key_mask, cache, prompt_end
+
+    def _run(self, tokens, cache, index, key_mask, offset):
+        logits, cache = self.session.run(
+            ["logits", "present_key_values"],
+            {"token_ids": tokens, "past_key_values": cache, "cache_index": np.array(index, np.int32),
+             "key_padding_mask": key_mask, "position_offset": offset.astype(np.int32)},
+        )
+        return logits, cache
+
+    def generate(self, prompts, max_new_tokens, stop_token_ids=None, return_first_logits=False):
+        ids, pad, key_mask, cache, prompt_end = self._layout(prompts, max_new_tokens)
+        logits, cache = self._run(ids, cache, 0, key_mask, -pad)  # the whole prompt at once
+        first = logits[:, -1]
+        state = {"cache": cache}
+
+        def step(token, i):
+            column = prompt_end + i - 1
+            logits, state["cache"] = self._run(token[:, None], state["cache"], column, key_mask, column - pad)
+            return logits[:, 0]
+
+        out = _greedy_tail(first, step, len(prompts), max_new_tokens, stop_token_ids)
+        return (out, first) if return_first_logits else out
+
+    def keras_first_logits(self, model, prompts):
+        """The same prompt step in Keras (``call_with_cache``), for the logits check."""
+        ids, pad, key_mask, _, _ = self._layout(prompts, 1)
+        cache = model.initial_cache(len(prompts), key_mask.shape[1])
+        logits, _, _ = model.call_with_cache(ids, cache, 0, padding_mask=key_mask, start_index=-pad)
+        return np.asarray(logits)[:, -1]
+
+
+class Seq2SeqRunner:
+    """Greedy translation over a seq2seq ``_encoder`` + ``_decoder`` ONNX pair."""
+
+    def __init__(self, encoder_path, decoder_path):
+        self.encoder = _session(encoder_path)
+        self.decoder = _session(decoder_path)
+
+    @staticmethod
+    def _source(prompts):
+        length = max(len(p) for p in prompts)
+        source = np.zeros((len(prompts), length), np.int32)
+        mask = np.zeros_like(source)
+        for b, row in enumerate(prompts):  # right padding, masked (as zoo.generate)
+            source[b, : len(row)] = row
+            mask[b, : len(row)] = 1
+        return source, mask
+
+    def generate(self, prompts, max_new_tokens, stop_token_ids=None, start_token_id=1, return_first_logits=False):
+        source, mask = self._source(prompts)
+        encoder_outputs, states = self.encoder.run(
+            ["encoder_outputs", "states"], {"source_ids": source, "source_padding_mask": mask}
+        )
+        state = {"states": states}
+
+        def step(token, _):
+            logits, state["states"] = self.decoder.run(
+                ["logits", "present_states"],
+                {"target_ids": token.astype(np.int32), "past_states": state["states"],
+                 "encoder_outputs": encoder_outputs, "source_padding_mask": mask},
+            )
+            return logits
+
+        first = step(np.full((len(prompts),), start_token_id, np.int32), 0)
+        out = _greedy_tail(first, step, len(prompts), max_new_tokens, stop_token_ids)
+        return (out, first) if return_first_logits else out
+
+    def keras_first_logits(self, model, prompts, start_token_id=1):
+        source, mask = self._source(prompts)
+        encoder_outputs, states = model.encode(source, mask, training=False)
+        start = np.full((len(prompts),), start_token_id, np.int32)
+        logits, _, _ = model.decode_step(start, states, encoder_outputs, mask)
+        return np.asarray(logits)

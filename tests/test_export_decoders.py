@@ -1,0 +1,46 @@
+"""ONNX decoders with past state: an onnxruntime greedy loop over them is
+token-identical to Keras greedy decoding (``zoo.generate``)."""
+
+import pytest
+
+import zoo.generation
+from conftest import tiny_model
+from export import export
+from export.onnx_generate import GptRunner, Seq2SeqRunner
+
+
+def test_gpt_decoder_with_past_matches_keras_greedy(tmp_path):
+    model = tiny_model("gpt", max_sequence_length=32, name="lm")
+    report = export(model, tmp_path / "lm", formats=["onnx"])
+    decoder = report["artifacts"]["onnx_decoder"]
+    assert decoder["validation"]["passed"] and decoder["validation"]["greedy_tokens_identical"]
+    inputs = decoder["signatures"]["model"]["inputs"]
+    assert inputs["past_key_values"]["shape"] == ["batch", 2, 2, "cache_sequence", 2, 4]
+    assert "present_key_values" in decoder["signatures"]["model"]["outputs"]
+
+    runner = GptRunner(decoder["path"])
+    prompts = [[1, 2, 3, 4, 5], [7], [9, 10, 11]]
+    for stop in (None, [3, 5]):
+        expected = zoo.generation.generate(model, prompts, max_new_tokens=20, sampler="greedy", stop_token_ids=stop)
+        assert runner.generate(prompts, 20, stop_token_ids=stop) == expected
+
+
+def test_seq2seq_decoder_with_states_matches_keras_greedy(tmp_path):
+    model = tiny_model("seq2seq", name="mt")
+    report = export(model, tmp_path / "mt", formats=["onnx"])
+    artifacts = report["artifacts"]
+    assert artifacts["onnx_decoder"]["validation"]["greedy_tokens_identical"]
+    decoder_inputs = artifacts["onnx_decoder"]["signatures"]["model"]["inputs"]
+    assert set(decoder_inputs) == {"target_ids", "past_states", "encoder_outputs", "source_padding_mask"}
+
+    runner = Seq2SeqRunner(artifacts["onnx_encoder"]["path"], artifacts["onnx_decoder"]["path"])
+    sources = [[1, 2, 3, 4, 5, 6], [7, 8], [9, 10, 11, 12]]
+    expected = zoo.generation.generate(model, sources, max_new_tokens=12, sampler="greedy",
+                                       start_token_id=1, stop_token_ids=[2])
+    assert runner.generate(sources, 12, stop_token_ids=[2], start_token_id=1) == expected
+
+
+@pytest.mark.parametrize("family", ["bert", "lstm_lm"])
+def test_no_decoder_for_other_families(family, tmp_path):
+    report = export(tiny_model(family), tmp_path / "x", formats=["onnx"])
+    assert set(report["artifacts"]) == {"onnx"}
