@@ -13,7 +13,14 @@ concatenating, so its shape never changes and a decode loop compiles once.
 import keras
 from keras import ops
 
-from zoo.layers.attention_core import dot_product_attention
+from zoo.layers.attention_core import dot_product_attention, in_export_mode
+
+
+def _write_at(cache, step, index):
+    """``slice_update`` along the cache axis, as slices + concat: the same values,
+    in ops tf2onnx converts (it has no ``XlaDynamicUpdateSlice``). Export only."""
+    end = index + ops.shape(step)[2]
+    return ops.concatenate([cache[:, :, :index], step, cache[:, :, end:]], axis=2)
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -110,9 +117,12 @@ class MultiHeadAttention(keras.layers.Layer):
             k = self._split_heads(self.key_dense(value), value)
             v = self._split_heads(self.value_dense(value), value)
             if cache is not None:
-                step = ops.stack([k, v], axis=1)  # (B, 2, Tq, H, D)
-                start = [0, 0, cache_update_index, 0, 0]
-                cache = ops.slice_update(cache, start, ops.cast(step, cache.dtype))
+                step = ops.cast(ops.stack([k, v], axis=1), cache.dtype)  # (B, 2, Tq, H, D)
+                if in_export_mode():
+                    cache = _write_at(cache, step, cache_update_index)
+                else:
+                    start = [0, 0, cache_update_index, 0, 0]
+                    cache = ops.slice_update(cache, start, step)
                 k, v = cache[:, 0], cache[:, 1]
 
         dropout_active = training and self.dropout > 0
