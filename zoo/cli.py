@@ -8,7 +8,7 @@ import argparse
 import importlib
 import sys
 
-COMMAND_MODULES = ("zoo.commands.models", "zoo.commands.demo", "zoo.commands.importer", "zoo.commands.export", "zoo.commands.train")
+COMMAND_MODULES = ("zoo.commands.models", "zoo.commands.demo", "zoo.commands.importer", "zoo.commands.export", "zoo.commands.train", "zoo.commands.generate")
 
 
 def make_parser():

@@ -138,7 +138,13 @@ def _beam_loop(decoder, num_beams, ids, logits, state, prompt_end, max_new, leng
     return tf.gather(ids, best), tf.gather(lengths, best)
 
 
-def _compiled_loop(model, decoder, kind, num_beams):
+def compiled_decode_loop(model, decoder, kind, num_beams):
+    """The XLA-compiled loop for (model, sampler ``kind``, beam width), built once and cached.
+
+    Call it as ``loop(ids, pad, prompt_end, max_new, temperature, top_k, top_p,
+    length_penalty, seed, stop_ids, extra) -> (ids (B, L), lengths (B,))``
+    (see ``_run`` for the layout); exporters trace it into a SavedModel.
+    """
     loops = _LOOPS.setdefault(model, {})
     key = (kind, num_beams, decoder.prefill_chunk)
     if key in loops:
@@ -156,6 +162,9 @@ def _compiled_loop(model, decoder, kind, num_beams):
 
     loops[key] = tf.function(loop, jit_compile=True)
     return loops[key]
+
+
+_compiled_loop = compiled_decode_loop  # the name export/text_signatures.py uses
 
 
 # --- inputs ------------------------------------------------------------------
@@ -195,25 +204,28 @@ def _check_ids(rows, vocabulary_size, what):
         check_token_ids(np.asarray(row), vocabulary_size, name=f"{what.lower()} {i}")
 
 
-def _check_lengths(rows, max_new_tokens, context, what, generated_offset=0):
-    """Raise when a prompt or the generation does not fit the model's context."""
+def _check_lengths(rows, max_new_tokens, context, what, decoder_start=None):
+    """Raise when a prompt or the generation does not fit the model's context.
+
+    ``decoder_start``: None for decoder-only models (prompt + new tokens must
+    fit); 1 for Seq2Seq (start token + new tokens must fit the target side).
+    """
     if isinstance(max_new_tokens, bool) or int(max_new_tokens) != max_new_tokens or max_new_tokens < 1:
         raise ValueError(f"max_new_tokens must be an integer >= 1, got {max_new_tokens!r}.")
     if not context:
-        return
+        return  # e.g. an LSTM LM: no position limit
     longest = max(len(r) for r in rows)
     if longest > context:
         raise ValueError(
             f"{what} of {longest} tokens is longer than the model's context "
             f"(max_sequence_length {context}). Shorten it."
         )
-    used = (longest if generated_offset is None else generated_offset) + max_new_tokens
-    if used > context:
-        room = context - (longest if generated_offset is None else generated_offset)
+    used, why = (longest, f"the longest prompt has {longest} tokens") if decoder_start is None else (
+        decoder_start, "the start token takes 1")
+    if used + max_new_tokens > context:
         raise ValueError(
             f"max_new_tokens={max_new_tokens} runs past the model's context of {context} tokens "
-            f"(the {'longest prompt has ' + str(longest) + ' tokens' if generated_offset is None else 'start token takes 1'}); "
-            f"use max_new_tokens <= {room}."
+            f"({why}); use max_new_tokens <= {context - used}."
         )
 
 
@@ -343,7 +355,7 @@ def _run(model, decoder, rows, max_new_tokens, sampler, temperature, top_k, top_
     extra = {}
     if decoder.kind == "seq2seq":
         _check_ids(rows, config.source_vocabulary_size, "Source")
-        _check_lengths(rows, max_new_tokens, config.max_sequence_length, "Source", generated_offset=1)
+        _check_lengths(rows, max_new_tokens, config.max_sequence_length, "Source", decoder_start=1)
         if start_token_id is None:
             raise ValueError(
                 "Seq2Seq generation needs start_token_id (the target vocabulary's "
@@ -367,7 +379,7 @@ def _run(model, decoder, rows, max_new_tokens, sampler, temperature, top_k, top_
     else:
         vocabulary = config.vocabulary_size
         _check_ids(rows, vocabulary, "Prompt")
-        _check_lengths(rows, max_new_tokens, config.max_sequence_length, "Prompt", generated_offset=None)
+        _check_lengths(rows, max_new_tokens, config.max_sequence_length, "Prompt")
         prompt_end = length_bucket(max(len(r) for r in rows), decoder.prefill_chunk)
         total = length_bucket(prompt_end + max_new_tokens, bucket_size)
         ids = np.zeros((batch, total), np.int32)
@@ -377,7 +389,7 @@ def _run(model, decoder, rows, max_new_tokens, sampler, temperature, top_k, top_
             ids[b, pad[b]: prompt_end] = row
     stop = _stop_tensor(stop_token_ids, vocabulary)
 
-    loop = _compiled_loop(model, decoder, sampler, int(num_beams) if sampler == "beam" else 1)
+    loop = compiled_decode_loop(model, decoder, sampler, int(num_beams) if sampler == "beam" else 1)
     out_ids, lengths = loop(
         tf.constant(ids),
         tf.constant(pad),
@@ -394,4 +406,4 @@ def _run(model, decoder, rows, max_new_tokens, sampler, temperature, top_k, top_
     return out_ids.numpy(), lengths.numpy(), prompt_end
 
 
-__all__ = ["SAMPLERS", "generate", "length_bucket", "trace_count"]
+__all__ = ["SAMPLERS", "compiled_decode_loop", "generate", "length_bucket", "trace_count"]
