@@ -9,6 +9,7 @@ its bucket's upper edge, a multiple of ``bucket_width``. At most
 ``max_length / bucket_width`` shapes are ever compiled.
 """
 
+import numpy as np
 import tensorflow as tf
 
 
@@ -25,15 +26,31 @@ def bucketed(dataset, length_fn, max_length, batch_size, bucket_width=16, drop_r
 
     Every variable-length component of a batch is padded with 0 to the same
     bucket edge; ``length_fn(element)`` gives the length that picks the bucket.
+    The number of batches is counted once (one pass over the lengths) and
+    declared with ``assert_cardinality``, so Keras shows a progress bar with
+    a total and the learning-rate schedule knows the exact number of steps.
+    With ``drop_remainder`` each bucket's last partial batch is dropped
+    (training: every batch has the full batch size, so fewer shapes).
     """
     edges = bucket_edges(max_length, bucket_width)
-    return dataset.bucket_by_sequence_length(
+    lengths = np.fromiter(dataset.map(length_fn, num_parallel_calls=tf.data.AUTOTUNE).as_numpy_iterator(), np.int64)
+    if not len(lengths):
+        raise ValueError("No examples to batch: the data split is empty.")
+    per_bucket = np.bincount(np.searchsorted(edges, lengths), minlength=len(edges) + 1)
+    batches = per_bucket // batch_size if drop_remainder else -(-per_bucket // batch_size)
+    if int(batches.sum()) == 0:
+        raise ValueError(
+            f"batch_size {batch_size} is larger than every length bucket ({per_bucket.tolist()} examples); "
+            "use a smaller batch_size or more data."
+        )
+    batched = dataset.bucket_by_sequence_length(
         element_length_func=length_fn,
         bucket_boundaries=[edge + 1 for edge in edges],
         bucket_batch_sizes=[batch_size] * (len(edges) + 1),
         pad_to_bucket_boundary=True,
         drop_remainder=drop_remainder,
     )
+    return batched.apply(tf.data.experimental.assert_cardinality(int(batches.sum())))
 
 
 def wrap(ids, start_id, end_id, max_length):

