@@ -3,8 +3,9 @@
 Two batches of different batch size *and* length (the second proves the
 artifact's axes are really dynamic), each with some padding. With a
 tokenizer the ids come from real sentences of the shipped corpora (the
-kind of text the model family is for); without one, from a seeded random
-draw over the model's vocabulary, since an untokenized model has no text.
+kind of text the model family is for); without one (or when the corpus
+holds characters the tokenizer rejects), from a seeded random draw over the
+model's vocabulary.
 """
 
 import numpy as np
@@ -65,9 +66,13 @@ def sample_inputs(info, batch, length, seed=0):
             continue
         this_length = length - 2 if name == "target_ids" else length
         tokenizer = info.target_tokenizer if name == "target_ids" else info.tokenizer
+        ids = None
         if tokenizer is not None and name != "target_ids":
-            ids, mask = _tokenized(info, tokenizer, batch, this_length, seed)
-        else:
+            try:
+                ids, mask = _tokenized(info, tokenizer, batch, this_length, seed)
+            except Exception:  # the corpus is outside this tokenizer's vocabulary: use ids
+                ids = None
+        if ids is None:
             ids = rng.integers(0, _vocabulary(info, name), (batch, this_length)).astype("int32")
             mask = np.ones((batch, this_length), "int32")
             mask[0, -2:] = 0  # the first row is padded

@@ -125,7 +125,11 @@ class _Run:
         if self.info.tokenizer is not None:
             from export.text_signatures import check_text_signatures
 
-            self.artifacts["savedmodel"]["text_signatures"] = check_text_signatures(self.info, path)
+            checks = check_text_signatures(self.info, path)
+            self.artifacts["savedmodel"]["text_signatures"] = checks
+            if not all(c["passed"] for c in checks.values()):
+                result["passed"] = False
+                result["text_signatures_failed"] = sorted(k for k, c in checks.items() if not c["passed"])
 
     def onnx(self, external_data):
         start = time.perf_counter()

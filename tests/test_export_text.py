@@ -1,0 +1,90 @@
+"""Text signatures (tokenizer in the graph) called from a fresh process that
+imports only tensorflow and tensorflow_text - no zoo, no keras-hub."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import text_models
+from export import export
+from zoo.generation import generate
+
+TEXTS = ["a fine idea", "he nailed a deal"]
+
+LOADER = r"""
+import json, sys
+import tensorflow as tf
+import tensorflow_text  # registers the tokenizer ops
+assert "zoo" not in sys.modules and "keras_hub" not in sys.modules
+texts = tf.constant(json.loads(sys.argv[1]))
+result = {}
+for name, path in json.loads(sys.argv[2]).items():
+    loaded = tf.saved_model.load(path)
+    signatures = {}
+    for key, function in loaded.signatures.items():
+        if key == "serving_default":
+            continue
+        kwargs = {"texts": texts} if key != "generate" else {"prompts": texts, "max_new_tokens": tf.constant(6)}
+        signatures[key] = {k: v.numpy().tolist() for k, v in function(**kwargs).items()}
+    result[name] = signatures
+print(json.dumps(result, default=lambda b: b.decode("utf-8")))
+"""
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    root = tmp_path_factory.mktemp("text")
+    models = {
+        "classifier": text_models.bert_text_model("classifier"),
+        "backbone": text_models.bert_text_model(),
+        "gpt": text_models.gpt_text_model("byte_pair"),
+        "seq2seq": text_models.seq2seq_text_model(),
+    }
+    paths, reports = {}, {}
+    for key, model in models.items():
+        reports[key] = export(model, root / key, formats=["savedmodel"])
+        paths[key] = reports[key]["artifacts"]["savedmodel"]["path"]
+    run = subprocess.run([sys.executable, "-c", LOADER, json.dumps(TEXTS), json.dumps(paths)],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return models, reports, json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def _bert_inputs(model, texts):
+    from export.model_info import describe
+    from export.text_signatures import _bert_ids
+
+    ids, segments, mask = tf.function(lambda t: _bert_ids(describe(model), t))(tf.constant(texts))
+    return {"token_ids": ids.numpy(), "segment_ids": segments.numpy(), "padding_mask": mask.numpy()}
+
+
+def test_predict_text_in_fresh_process(exported):
+    models, reports, outputs = exported
+    got = outputs["classifier"]["predict_text"]
+    model = models["classifier"]
+    logits = np.asarray(model.model(_bert_inputs(model, TEXTS)))
+    probabilities = tf.nn.softmax(logits).numpy()
+    np.testing.assert_allclose(got["probabilities"], probabilities, atol=1e-5)
+    assert got["labels"] == probabilities.argmax(-1).tolist()
+    assert reports["classifier"]["artifacts"]["savedmodel"]["text_signatures"]["predict_text"]["passed"]
+
+
+def test_embed_text_in_fresh_process(exported):
+    models, _, outputs = exported
+    got = outputs["backbone"]["embed_text"]
+    model = models["backbone"]
+    expected = model.model(_bert_inputs(model, TEXTS))
+    np.testing.assert_allclose(got["pooled_output"], np.asarray(expected["pooled_output"]), atol=1e-5)
+    assert np.asarray(got["sequence_output"]).shape == tuple(expected["sequence_output"].shape)
+
+
+@pytest.mark.parametrize("key", ["gpt", "seq2seq"])
+def test_generate_text_in_fresh_process(exported, key):
+    """strings -> strings with BPE (GPT) / characters (seq2seq): same text as zoo.generate."""
+    models, reports, outputs = exported
+    assert outputs[key]["generate"]["text"] == generate(models[key], TEXTS, max_new_tokens=6, sampler="greedy")
+    assert reports[key]["artifacts"]["savedmodel"]["text_signatures"]["generate"]["passed"]
