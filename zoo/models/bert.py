@@ -13,20 +13,12 @@ import keras
 from keras import ops
 
 from zoo.layers import MaskedLMHead, TokenAndPositionEmbedding, TransformerEncoderBlock
-from zoo.layers.feed_forward import ACTIVATIONS
-from zoo.models.base import (
-    ConfigError,
-    ZooModel,
-    check_choice,
-    check_dropout,
-    check_heads,
-    check_positive,
-    config_from_kwargs,
-)
+from zoo.models.base import ConfigError, ZooModel, check_positive, config_from_kwargs
+from zoo.models.transformer_config import TransformerConfig
 
 
 @dataclasses.dataclass
-class BertConfig:
+class BertConfig(TransformerConfig):
     """Sizes and options of a BERT. Defaults are BERT-base (110M)."""
 
     vocabulary_size: int = 30522
@@ -35,26 +27,13 @@ class BertConfig:
     hidden_dim: int = 768
     intermediate_dim: int = 3072
     max_sequence_length: int = 512
-    num_segments: int = 2
-    dropout: float = 0.1
     activation: str = "gelu"
     layer_norm_epsilon: float = 1e-12
-    use_xla_attention: bool = True
+    num_segments: int = 2
 
     def validate(self):
-        check_positive(
-            self,
-            "vocabulary_size",
-            "num_layers",
-            "num_heads",
-            "hidden_dim",
-            "intermediate_dim",
-            "max_sequence_length",
-            "num_segments",
-        )
-        check_heads(self)
-        check_dropout(self)
-        check_choice(self, "activation", ACTIVATIONS)
+        super().validate()
+        check_positive(self, "num_segments")
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -210,16 +189,17 @@ class BertMaskedLM(BertTask):
         return ["token_ids", "segment_ids", "padding_mask"]
 
 
-@keras.saving.register_keras_serializable(package="zoo")
-class BertClassifier(BertTask):
-    """Sequence classification: pooled output -> dropout -> Dense(num_classes) logits."""
+class _BertClassifierBase(BertTask):
+    """Dropout -> Dense(num_classes) on one of the backbone's outputs (``source``)."""
+
+    source = None  # "pooled_output" or "sequence_output"
 
     def __init__(self, backbone, num_classes=2, dropout=0.1, **kwargs):
-        if not isinstance(num_classes, int) or num_classes < 2:
+        if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 2:
             raise ConfigError(f"num_classes must be an integer >= 2, got {num_classes!r}.")
         backbone, inputs, outputs = self._init_task(backbone)
         dtype = backbone.dtype_policy
-        x = keras.layers.Dropout(dropout, dtype=dtype, name="classifier_dropout")(outputs["pooled_output"])
+        x = keras.layers.Dropout(dropout, dtype=dtype, name="classifier_dropout")(outputs[self.source])
         logits = keras.layers.Dense(num_classes, dtype=dtype, name="classifier")(x)
         logits = keras.layers.Activation("linear", dtype="float32", name="logits")(logits)
         super().__init__(inputs=inputs, outputs=logits, **kwargs)
@@ -232,21 +212,14 @@ class BertClassifier(BertTask):
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class BertTokenClassifier(BertTask):
-    """Token classification (tagging): sequence output -> dropout -> Dense(num_classes)."""
+class BertClassifier(_BertClassifierBase):
+    """Sequence classification: pooled output -> dropout -> Dense(num_classes) logits (B, classes)."""
 
-    def __init__(self, backbone, num_classes=2, dropout=0.1, **kwargs):
-        if not isinstance(num_classes, int) or num_classes < 2:
-            raise ConfigError(f"num_classes must be an integer >= 2, got {num_classes!r}.")
-        backbone, inputs, outputs = self._init_task(backbone)
-        dtype = backbone.dtype_policy
-        x = keras.layers.Dropout(dropout, dtype=dtype, name="classifier_dropout")(outputs["sequence_output"])
-        logits = keras.layers.Dense(num_classes, dtype=dtype, name="classifier")(x)
-        logits = keras.layers.Activation("linear", dtype="float32", name="logits")(logits)
-        super().__init__(inputs=inputs, outputs=logits, **kwargs)
-        self.backbone = backbone
-        self.num_classes = num_classes
-        self.dropout = float(dropout)
+    source = "pooled_output"
 
-    def task_config(self):
-        return {"num_classes": self.num_classes, "dropout": self.dropout}
+
+@keras.saving.register_keras_serializable(package="zoo")
+class BertTokenClassifier(_BertClassifierBase):
+    """Token classification (tagging): sequence output -> dropout -> Dense(num_classes) (B, T, classes)."""
+
+    source = "sequence_output"

@@ -12,19 +12,12 @@ import keras
 from keras import ops
 
 from zoo.layers import TokenAndPositionEmbedding, TransformerDecoderBlock
-from zoo.layers.feed_forward import ACTIVATIONS
-from zoo.models.base import (
-    ZooModel,
-    check_choice,
-    check_dropout,
-    check_heads,
-    check_positive,
-    config_from_kwargs,
-)
+from zoo.models.base import ZooModel, config_from_kwargs
+from zoo.models.transformer_config import TransformerConfig
 
 
 @dataclasses.dataclass
-class GptConfig:
+class GptConfig(TransformerConfig):
     """Sizes and options of a GPT. Defaults are GPT-2 small (124M)."""
 
     vocabulary_size: int = 50257
@@ -33,24 +26,8 @@ class GptConfig:
     hidden_dim: int = 768
     intermediate_dim: int = 3072
     max_sequence_length: int = 1024
-    dropout: float = 0.1
     activation: str = "gelu_tanh"
     layer_norm_epsilon: float = 1e-5
-    use_xla_attention: bool = True
-
-    def validate(self):
-        check_positive(
-            self,
-            "vocabulary_size",
-            "num_layers",
-            "num_heads",
-            "hidden_dim",
-            "intermediate_dim",
-            "max_sequence_length",
-        )
-        check_heads(self)
-        check_dropout(self)
-        check_choice(self, "activation", ACTIVATIONS)
 
 
 @keras.saving.register_keras_serializable(package="zoo")
