@@ -74,6 +74,7 @@ def build_manifest(root, info, report, opset):
         "libraries": library_versions(),
         "opset": opset,
         "artifacts": _jsonable(report["artifacts"]),
+        "notes": list(report.get("notes", [])),
         "files": file_entries(root),
     }
 

@@ -15,6 +15,7 @@ tensor files next to it (:func:`save_onnx`).
 
 import os
 
+import numpy as np
 import onnx
 import tensorflow as tf
 import tf2onnx
@@ -63,6 +64,8 @@ def convert_function(function, specs, opset=DEFAULT_OPSET, axis_names=None, larg
     ``axis_names``: {input or output name: [axis names]} for dynamic axes.
     """
     opset = check_opset(opset)
+    if large_model and "product" not in np.__dict__:
+        np.product = np.prod  # tf2onnx 1.17's large-model path still calls np.product (removed in NumPy 2)
     names = list(specs)
     ordered = [specs[n] for n in names]
 
@@ -166,5 +169,11 @@ def save_onnx(onnx_model, path, external_tensors=None):
         for name, data in external_tensors.items():
             with open(os.path.join(directory, name), "wb") as file:
                 file.write(data)
-    onnx.save_model(onnx_model, path)
+    weights = sum(len(t.raw_data) for t in onnx_model.graph.initializer)
+    if not external_tensors and weights > EXTERNAL_DATA_BYTES:
+        # e.g. an optimized or quantized copy of a large model: one external file beside it
+        onnx.save_model(onnx_model, path, save_as_external_data=True, all_tensors_to_one_file=True,
+                        location=os.path.basename(path) + ".data", size_threshold=1024)
+    else:
+        onnx.save_model(onnx_model, path)
     return path

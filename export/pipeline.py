@@ -100,6 +100,7 @@ class _Run:
         self.batches = inputs_lib.validation_batches(info)
         self.references = [validate.keras_outputs(info, b) for b in self.batches]
         self.artifacts = {}
+        self.notes = []
 
     def final_path(self, path):
         return os.path.join(self.out_dir, os.path.relpath(path, self.root))
@@ -164,6 +165,9 @@ class _Run:
     def optimized(self, base_path):
         from export import optimize
 
+        if not optimize.supports(self.info):
+            self.notes.append(f"optimize: no fusions apply to the {self.info.family} family; skipped")
+            return base_path
         start = time.perf_counter()
         model, fusion = optimize.optimize_onnx(base_path, self.info)
         path = self._write_onnx(f"{self.info.name}_optimized", model)
@@ -171,6 +175,7 @@ class _Run:
         result = validate.compare(self.references, validate.onnx_runner(path), self.batches, self.atol)
         self.add("onnx_optimized", "onnx", path, {"model": _onnx_signature(model)}, result, seconds,
                  opset=self.opset, fused_ops=fusion)
+        return path
 
     def quantized(self, base_path):
         from export import optimize
@@ -185,7 +190,8 @@ class _Run:
         result["gate"] = False  # int8 is expected to differ: recorded, not gated
         delta = optimize.accuracy_delta(self.references, run, self.batches)
         self.add("onnx_int8", "onnx", path, {"model": _onnx_signature(model)}, result, seconds,
-                 quantization={"mode": "dynamic int8 (onnxruntime.quantization.quantize_dynamic)", **delta})
+                 quantization={"mode": "dynamic int8 (onnxruntime.quantization.quantize_dynamic)",
+                               "source": os.path.relpath(base_path, self.root), **delta})
 
     def fp16(self, base_path):
         from export import optimize
@@ -194,9 +200,14 @@ class _Run:
         model = optimize.to_fp16(base_path)
         path = self._write_onnx(f"{self.info.name}_fp16", model)
         seconds = time.perf_counter() - start
-        self.add("onnx_fp16", "onnx", path, {"model": _onnx_signature(model)},
-                 {"gate": False, "passed": True, "atol": None, "outputs": {},
-                  "note": "fp16 is for GPU execution providers; not validated on CPU"}, seconds)
+        try:  # float16 is meant for GPUs; on CPU not every kernel exists
+            result = validate.compare(self.references, validate.onnx_runner(path), self.batches, self.atol)
+        except Exception as error:  # noqa: BLE001 - recorded, not gated
+            result = {"passed": False, "atol": self.atol, "outputs": {},
+                      "note": f"could not run on CPU: {str(error).splitlines()[0][:200]}"}
+        result["gate"] = False
+        self.add("onnx_fp16", "onnx", path, {"model": _onnx_signature(model)}, result, seconds,
+                 note="float16 for GPU execution providers; recorded, not gated")
 
 
 def export(
@@ -244,10 +255,9 @@ def export(
             base = run.onnx(external_data)
             if decoders:
                 run.decoders()
-            if optimize:
-                run.optimized(base)
+            source = run.optimized(base) if optimize else base
             if quantize == "int8":
-                run.quantized(base)
+                run.quantized(source)
             if fp16:
                 run.fp16(base)
         report = ExportReport(
@@ -256,6 +266,7 @@ def export(
             passed=all(a["validation"]["passed"] or not a["validation"].get("gate", True)
                        for a in run.artifacts.values()),
             artifacts=run.artifacts,
+            notes=run.notes,
             manifest=os.path.join(out_dir, manifest_lib.MANIFEST),
         )
         if not report["passed"]:

@@ -1,0 +1,70 @@
+"""Fusion into ONNX Runtime's contrib ops (with parity proven after the
+rewrite), int8 dynamic quantization with its accuracy delta, float16, and
+external data."""
+
+import json
+import os
+
+import numpy as np
+import onnx
+import pytest
+
+from conftest import tiny_model
+from export import export
+
+
+def randomized(family, **overrides):
+    """A tiny model whose every weight is distinct (the presets' shared
+    initializers give equal query/key/value kernels, which hides wiring bugs)."""
+    model = tiny_model(family, **overrides)
+    rng = np.random.default_rng(0)
+    for weight in model.weights:
+        weight.assign(rng.normal(0, 0.2, weight.shape).astype("float32"))
+    return model
+
+
+@pytest.mark.parametrize("family,gelu", [("bert", "BiasGelu"), ("gpt", "FastGelu")])
+def test_fused_graph_matches_keras(family, gelu, tmp_path):
+    model = randomized(family, name="m")
+    out = tmp_path / family
+    report = export(model, out, formats=["onnx"], optimize=True, quantize="int8", fp16=True, decoders=False)
+    optimized = report["artifacts"]["onnx_optimized"]
+    assert optimized["validation"]["passed"], str(report)
+    assert all(r["max_abs_diff"] <= 1e-4 for r in optimized["validation"]["outputs"].values())
+    final = optimized["fused_ops"]["final_graph"]
+    layers = model.config.num_layers
+    assert final["MultiHeadAttention"] == layers
+    assert final.get("SkipLayerNormalization", 0) + final.get("LayerNormalization", 0) == 2 * layers + 1
+    assert final.get("SkipLayerNormalization", 0) >= 2 * layers - 1
+    assert final[gelu] == layers
+    ops = {n.op_type for n in onnx.load(optimized["path"]).graph.node}
+    assert not {"Softmax", "Erf", "Tanh", "GlobalAveragePool"} & ops if family == "gpt" else "Softmax" not in ops
+
+    int8 = report["artifacts"]["onnx_int8"]
+    assert int8["validation"]["gate"] is False
+    delta = int8["quantization"]["outputs"]
+    assert all(0 < d["max_abs_diff"] < 0.1 and d["argmax_agreement"] >= 0.9 for d in delta.values())
+    assert any(n.op_type in ("MatMulInteger", "DynamicQuantizeMatMul") for n in onnx.load(int8["path"]).graph.node)
+    fp16 = onnx.load(report["artifacts"]["onnx_fp16"]["path"])
+    assert any(i.data_type == onnx.TensorProto.FLOAT16 for i in fp16.graph.initializer)
+
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["artifacts"]["onnx_optimized"]["fused_ops"]["final_graph"] == final
+    assert "argmax_agreement" in json.dumps(manifest["artifacts"]["onnx_int8"]["quantization"])
+
+
+def test_lstm_has_nothing_to_fuse_but_quantizes(tmp_path):
+    report = export(randomized("lstm_lm"), tmp_path / "lm", formats=["onnx"], optimize=True, quantize="int8")
+    assert "onnx_optimized" not in report["artifacts"] and "no fusions apply" in report["notes"][0]
+    assert report["artifacts"]["onnx_int8"]["quantization"]["outputs"]["logits"]["max_abs_diff"] > 0
+
+
+def test_external_data_layout(tmp_path):
+    report = export(randomized("gpt", name="big", hidden_dim=32, intermediate_dim=64), tmp_path / "big", formats=["onnx"], decoders=False,
+                    external_data=True)
+    artifact = report["artifacts"]["onnx"]
+    assert artifact["external_data"] and artifact["validation"]["passed"]
+    folder = os.path.dirname(artifact["path"])
+    assert len(os.listdir(folder)) > 1  # model.onnx + tensor files beside it (tensors > 1 KB)
+    model = onnx.load(artifact["path"], load_external_data=False)
+    assert any(t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer)
