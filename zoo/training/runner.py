@@ -23,7 +23,7 @@ from zoo.training import options as options_lib
 from zoo.training import report, run_folder
 from zoo.training.callbacks import TimeLimit, WallClock
 from zoo.training.optimizer import adamw
-from zoo.training.strategy import make_strategy
+from zoo.training.strategy import make_strategy, prebuild_for_strategy, xla_allowed
 
 
 def _utc_now():
@@ -57,6 +57,10 @@ def run(recipe, out_dir, overwrite=False, verbose="auto", callbacks=(), **overri
 
     keras.utils.set_random_seed(options["seed"])
     strategy = make_strategy(options["strategy"])
+    jit_compile = options["jit_compile"] and xla_allowed(strategy)
+    if verbose and options["jit_compile"] and not jit_compile:
+        print("Note: XLA is off for a multi-replica run on CPU devices (TensorFlow cannot compile "
+              "reads of variables on other CPU devices); it stays on for GPUs and one device.")
     with strategy.scope():
         task = recipe.setup(options, start_epoch)
         task.model.compile(
@@ -64,8 +68,9 @@ def run(recipe, out_dir, overwrite=False, verbose="auto", callbacks=(), **overri
             loss=task.loss,
             metrics=task.metrics or None,
             weighted_metrics=task.weighted_metrics or None,
-            jit_compile=options["jit_compile"],
+            jit_compile=jit_compile,
         )
+    prebuild_for_strategy(task.model, task.train, strategy)
     history = report.read_history(paths[run_folder.HISTORY_FILE])
     clock = WallClock(offset_seconds=history[-1].get("wall_seconds", 0.0) if history else 0.0)
     limit = TimeLimit(clock, options["time_limit_minutes"])
@@ -117,6 +122,7 @@ def run(recipe, out_dir, overwrite=False, verbose="auto", callbacks=(), **overri
         "started_utc": started,
         "finished_utc": _utc_now(),
         "replicas": strategy.num_replicas_in_sync,
+        "jit_compile": jit_compile,
         "environment": report.environment(),
         "history": history,
     }

@@ -19,3 +19,32 @@ def make_strategy(name):
         cross_device_ops = None if gpus else tf.distribute.ReductionToOneDevice()
         return tf.distribute.MirroredStrategy(devices=devices, cross_device_ops=cross_device_ops)
     raise ValueError(f"strategy must be 'default' or 'mirrored', got {name!r}.")
+
+
+def prebuild_for_strategy(model, dataset, strategy):
+    """Build the compiled loss and metrics from one real batch before ``fit``.
+
+    Under a non-default strategy Keras 3.15 builds them from a batch it
+    averages across replicas with ``strategy.reduce("MEAN")``, which turns
+    integer token ids into floats, and then fails ("must be an integer
+    tensor"). Building them here from one undistributed batch (public
+    ``compute_loss`` / ``compute_metrics``) skips that path. No-op for the
+    default strategy, where Keras builds them while tracing the train step.
+    """
+    if strategy is tf.distribute.get_strategy():
+        return
+    batch = next(iter(dataset.take(1)))
+    x, y, sample_weight = (tuple(batch) + (None,))[:3]
+    with strategy.scope():
+        y_pred = model(x, training=False)
+        model.compute_loss(x, y, y_pred, sample_weight)
+        model.compute_metrics(x, y, y_pred, sample_weight)
+
+
+def xla_allowed(strategy):
+    """False for several replicas on CPU devices: XLA cannot read a variable that lives
+    on another logical CPU device (TensorFlow's "tf.Variable on a different device"
+    XLA known issue), so such runs train without ``jit_compile``. GPUs are fine."""
+    if strategy.num_replicas_in_sync <= 1:
+        return True
+    return bool(tf.config.list_logical_devices("GPU"))
