@@ -70,6 +70,17 @@ def test_gpt_cached_greedy_matches_uncached_and_batch_matches_alone(gpt):
         assert out == generate(gpt, prompt, max_new_tokens=NEW)
 
 
+def test_gpt_prompts_spanning_several_prefill_chunks(gpt):
+    """A 21-token prompt next to a 3-token one: the short row's first chunk is all
+    padding (its queries see no keys), which must not leak into either row."""
+    keras.utils.set_random_seed(4)
+    model = tiny_model("gpt", max_sequence_length=32)
+    prompts = [list(np.random.default_rng(0).integers(0, 23, 21)), [4, 2, 7]]
+    batched = generate(model, prompts, max_new_tokens=4, prefill_chunk=8)
+    for prompt, out in zip(prompts, batched):
+        assert out == uncached_greedy(model, prompt, 4)
+
+
 def test_seq2seq_cached_greedy_matches_uncached_and_batch_matches_alone(seq2seq):
     batched = generate(seq2seq, SOURCES, max_new_tokens=NEW, start_token_id=1)
     for source, out in zip(SOURCES, batched):

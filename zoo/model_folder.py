@@ -158,6 +158,8 @@ class TextModel:
     def decode(self, ids, target=True):
         """ids (list or (B, T) array) -> strings, with the target (output) tokenizer."""
         tokenizer = self.target_tokenizer if target else self.tokenizer
+        if isinstance(ids, (list, tuple)) and len(ids) == 0:
+            return ""  # e.g. a generation that stopped at once
         text = tokenizer.detokenize(ids)
         return _to_str(text)
 
