@@ -295,14 +295,31 @@ def fuse_gelu(g):
 
 
 def _heads_source(g, name):
-    """Transpose(Reshape(t, (B, T, H, D))) -> t (the 3-D projection), else None."""
+    """Transpose(Reshape(t, (B, T, H, D))) -> (t, that Reshape), else (None, None)."""
     transpose = g.producer.get(name)
     if transpose is None or transpose.op_type != "Transpose":
-        return None
+        return None, None
     reshape = g.producer.get(transpose.input[0])
     if reshape is None or reshape.op_type != "Reshape":
-        return None
-    return reshape.input[0]
+        return None, None
+    return reshape.input[0], reshape
+
+
+def _as_3d(g, tensor, split, ranks, hidden):
+    """``tensor`` as (B, T, hidden). tf2onnx sometimes leaves a projection 2-D
+    (B*T, hidden) and reshapes it straight to heads: rebuild (B, T) from that
+    Reshape's 4-D target shape."""
+    if ranks.get(tensor, 3) == 3:
+        return tensor
+    batch_time = helper.make_node(
+        "Slice", [split.input[1], g.add_initializer(np.array([0], np.int64), "starts"),
+                  g.add_initializer(np.array([2], np.int64), "ends")], [g.unique("batch_time")], name=g.unique("Slice"))
+    shape = helper.make_node(
+        "Concat", [batch_time.output[0], g.add_initializer(np.array([hidden], np.int64), "hidden")],
+        [g.unique("shape3")], name=g.unique("Concat"), axis=0)
+    reshaped = helper.make_node("Reshape", [tensor, shape.output[0]], [g.unique("as_3d")], name=g.unique("Reshape"))
+    g.graph.node.extend([batch_time, shape, reshaped])
+    return reshaped.output[0]
 
 
 def _ancestors(g, name, limit=200):
@@ -322,7 +339,7 @@ def _ancestors(g, name, limit=200):
     return ops, inputs
 
 
-def fuse_attention(g, num_heads, causal, padding_input="padding_mask"):
+def fuse_attention(g, num_heads, causal, hidden, ranks, padding_input="padding_mask"):
     """The zoo's attention core => com.microsoft.MultiHeadAttention.
 
     ``causal`` comes from the model (GPT: True, BERT: False) - the zoo knows
@@ -335,7 +352,7 @@ def fuse_attention(g, num_heads, causal, padding_input="padding_mask"):
             continue
         merge_t = g.only(weighted.output[0], "Transpose")
         merge = merge_t and g.only(merge_t.output[0], "Reshape")
-        value = _heads_source(g, weighted.input[1])
+        value, value_split = _heads_source(g, weighted.input[1])
         if merge is None or value is None:
             continue
         # walk back from the softmax input to the scores MatMul (through scale and masking)
@@ -346,13 +363,16 @@ def fuse_attention(g, num_heads, causal, padding_input="padding_mask"):
             if node is None or name in seen:
                 continue
             seen.add(name)
-            if node.op_type == "MatMul" and _heads_source(g, node.input[0]) and _heads_source(g, node.input[1]):
+            if node.op_type == "MatMul" and _heads_source(g, node.input[0])[0] and _heads_source(g, node.input[1])[0]:
                 scores = node
             elif node.op_type in ("Mul", "Add", "Where", "Cast", "Div"):
                 frontier.extend(node.input)
         if scores is None:
             continue
-        query, key = _heads_source(g, scores.input[0]), _heads_source(g, scores.input[1])
+        (query, query_split), (key, key_split) = _heads_source(g, scores.input[0]), _heads_source(g, scores.input[1])
+        query = _as_3d(g, query, query_split, ranks, hidden)
+        key = _as_3d(g, key, key_split, ranks, hidden)
+        value = _as_3d(g, value, value_split, ranks, hidden)
         scale_node = g.only(scores.output[0], "Mul")
         scale = g.split_const(scale_node)[1] if scale_node is not None else None
         _, inputs = _ancestors(g, softmax.input[0])
@@ -364,19 +384,36 @@ def fuse_attention(g, num_heads, causal, padding_input="padding_mask"):
             attributes["scale"] = float(np.asarray(scale).reshape(-1)[0])
         node = helper.make_node("MultiHeadAttention", node_inputs, [g.unique("attention")],
                                 name=g.unique("MultiHeadAttention"), domain=MS_DOMAIN, **attributes)
+        if ranks.get(merge.output[0], 3) == 2:  # the merge went straight to (B*T, hidden)
+            g.graph.node.append(node)
+            flat = g.add_initializer(np.array([-1, hidden], np.int64), "flat")
+            node = helper.make_node("Reshape", [node.output[0], flat], [g.unique("as_2d")], name=g.unique("Reshape"))
         g.replace_output(merge.output[0], node)
         count += 1
     return count
 
 
-def rewrite(model, num_heads, causal=False):
-    """Apply every rewrite to a copy of ``model``; -> (model, counts of zoo rewrites)."""
+def tensor_ranks(model):
+    """{tensor name: rank} from ONNX shape inference (before any contrib op is inserted)."""
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model)
+    except Exception:  # noqa: BLE001 - ranks are a hint; unknown means "assume 3-D"
+        return {}
+    values = list(inferred.graph.value_info) + list(inferred.graph.input) + list(inferred.graph.output)
+    return {v.name: len(v.type.tensor_type.shape.dim) for v in values if v.type.tensor_type.HasField("shape")}
+
+
+def rewrite(model, num_heads, causal=False, hidden=None):
+    """Apply every rewrite to a copy of ``model``; -> (model, counts of zoo rewrites).
+
+    num_heads, hidden: the model's attention heads and width; causal: GPT."""
     model = onnx.ModelProto.FromString(model.SerializeToString())
+    ranks = tensor_ranks(model)
     g = Graph(model)
     counts = {"MatMul (from Tensordot)": fold_tensordot(g)}
     counts["LayerNormalization"] = fuse_layer_norm(g)
     counts.update(fuse_gelu(g))
-    counts["MultiHeadAttention"] = fuse_attention(g, num_heads, causal) if num_heads else 0
+    counts["MultiHeadAttention"] = fuse_attention(g, num_heads, causal, hidden, ranks) if num_heads and hidden else 0
     eliminate_dead_nodes(model)
     if not any(o.domain == MS_DOMAIN for o in model.opset_import):
         model.opset_import.append(helper.make_opsetid(MS_DOMAIN, 1))

@@ -54,7 +54,8 @@ def optimize_onnx(base_path, info):
 
     config = info.config
     model = onnx.load(base_path)
-    rewritten, zoo_counts = fusion.rewrite(model, config["num_heads"], causal=info.family == "gpt")
+    rewritten, zoo_counts = fusion.rewrite(model, config["num_heads"], causal=info.family == "gpt",
+                                              hidden=config["hidden_dim"])
     model_type = TRANSFORMER_FAMILIES[info.family]
     options = FusionOptions(model_type)
     options.enable_embed_layer_norm = False  # the zoo's embeddings are not the pattern it expects

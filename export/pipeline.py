@@ -121,7 +121,7 @@ class _Run:
         folder = os.path.join(self.root, "savedmodel", self.info.name)
         path, signatures = savedmodel_export.save_savedmodel(self.info, folder)
         seconds = time.perf_counter() - start
-        result = validate.compare(self.references, validate.savedmodel_runner(path), self.batches, self.atol)
+        result = validate.run_checked(validate.savedmodel_runner, path, self.references, self.batches, self.atol)
         self.add("savedmodel", "savedmodel", path, signatures, result, seconds)
         if self.info.tokenizer is not None:
             from export.text_signatures import check_text_signatures
@@ -137,7 +137,7 @@ class _Run:
         model, tensors = onnx_export.convert_model(self.info, self.opset, external_data)
         path = self._write_onnx(self.info.name, model, tensors)
         seconds = time.perf_counter() - start
-        result = validate.compare(self.references, validate.onnx_runner(path), self.batches, self.atol)
+        result = validate.run_checked(validate.onnx_runner, path, self.references, self.batches, self.atol)
         self.add("onnx", "onnx", path, {"model": _onnx_signature(model)}, result, seconds,
                  opset=self.opset, external_data=bool(tensors))
         return path
@@ -156,7 +156,11 @@ class _Run:
         models, check = onnx_decoders.export_decoder(self.info, self.opset, self.atol)
         paths = {part: self._write_onnx(f"{self.info.name}_{part}", model) for part, model in models.items()}
         seconds = time.perf_counter() - start
-        result = check(paths)
+        try:
+            result = check(paths)
+        except Exception as error:  # noqa: BLE001 - a decoder that cannot run fails validation
+            result = {"atol": self.atol, "passed": False, "outputs": {},
+                      "error": f"{type(error).__name__}: {str(error).strip()[:300]}"}
         for part, model in models.items():
             self.add(f"onnx_{part}", "onnx", paths[part], {"model": _onnx_signature(model)},
                      result if part == "decoder" else {**result, "see": "onnx_decoder"},
@@ -172,7 +176,7 @@ class _Run:
         model, fusion = optimize.optimize_onnx(base_path, self.info)
         path = self._write_onnx(f"{self.info.name}_optimized", model)
         seconds = time.perf_counter() - start
-        result = validate.compare(self.references, validate.onnx_runner(path), self.batches, self.atol)
+        result = validate.run_checked(validate.onnx_runner, path, self.references, self.batches, self.atol)
         self.add("onnx_optimized", "onnx", path, {"model": _onnx_signature(model)}, result, seconds,
                  opset=self.opset, fused_ops=fusion)
         return path
@@ -201,7 +205,7 @@ class _Run:
         path = self._write_onnx(f"{self.info.name}_fp16", model)
         seconds = time.perf_counter() - start
         try:  # float16 is meant for GPUs; on CPU not every kernel exists
-            result = validate.compare(self.references, validate.onnx_runner(path), self.batches, self.atol)
+            result = validate.run_checked(validate.onnx_runner, path, self.references, self.batches, self.atol)
         except Exception as error:  # noqa: BLE001 - recorded, not gated
             result = {"passed": False, "atol": self.atol, "outputs": {},
                       "note": f"could not run on CPU: {str(error).splitlines()[0][:200]}"}

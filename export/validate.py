@@ -78,12 +78,23 @@ def compare(references, run, batches, atol):
     }
 
 
+def run_checked(make_runner, path, references, batches, atol):
+    """:func:`compare` over ``make_runner(path)``; an artifact that cannot even be
+    loaded or run fails validation (with the runtime's error) instead of crashing."""
+    try:
+        return compare(references, make_runner(path), batches, atol)
+    except Exception as error:  # noqa: BLE001 - reported as a failed validation
+        message = str(error).strip().splitlines()[0][:300] if str(error).strip() else type(error).__name__
+        return {"atol": float(atol), "passed": False, "outputs": {}, "error": f"{type(error).__name__}: {message}"}
+
+
 def format_table(report):
     """A plain-text table of a report's artifacts: path, size, per-output diff, pass/fail."""
     lines = [f"{'artifact':<28} {'output':<18} {'max abs diff':>13} {'atol':>9}  result  size"]
     for name, artifact in report["artifacts"].items():
         validation = artifact.get("validation") or {}
-        outputs = validation.get("outputs") or {"-": {"max_abs_diff": float("nan"), "passed": True}}
+        outputs = validation.get("outputs") or {
+            validation.get("error", "-")[:18]: {"max_abs_diff": float("nan"), "passed": validation.get("passed", True)}}
         for i, (output, row) in enumerate(outputs.items()):
             size = _human(artifact.get("size_bytes", 0)) if i == 0 else ""
             status = "pass" if row["passed"] else "FAIL"
@@ -91,8 +102,10 @@ def format_table(report):
                 status = "info"
             lines.append(
                 f"{name if i == 0 else '':<28} {output:<18} {row['max_abs_diff']:>13.3e} "
-                f"{validation.get('atol', float('nan')):>9.1e}  {status:<6}  {size}"
+                f"{validation.get('atol') or float('nan'):>9.1e}  {status:<6}  {size}"
             )
+        if validation.get("error"):
+            lines.append(f"{'':<28} error: {validation['error']}")
     return "\n".join(lines)
 
 

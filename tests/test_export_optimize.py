@@ -68,3 +68,12 @@ def test_external_data_layout(tmp_path):
     assert len(os.listdir(folder)) > 1  # model.onnx + tensor files beside it (tensors > 1 KB)
     model = onnx.load(artifact["path"], load_external_data=False)
     assert any(t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer)
+
+
+def test_fusion_handles_two_dimensional_projections(tmp_path):
+    """With the presets' equal initial kernels, tf2onnx merges the q/k/v
+    projections and reshapes a 2-D (B*T, H) MatMul straight to heads; the
+    rewrite restores (B, T, H) for MultiHeadAttention."""
+    report = export(tiny_model("bert", name="same"), tmp_path / "b", formats=["onnx"], optimize=True)
+    optimized = report["artifacts"]["onnx_optimized"]
+    assert optimized["validation"]["passed"] and optimized["fused_ops"]["final_graph"]["MultiHeadAttention"] == 2
