@@ -193,6 +193,11 @@ class _Run:
         result = validate.compare(self.references, run, self.batches, self.atol)
         result["gate"] = False  # int8 is expected to differ: recorded, not gated
         delta = optimize.accuracy_delta(self.references, run, self.batches)
+        from export.task_metrics import task_delta
+
+        task = task_delta(self.info, path)
+        if task is not None:
+            delta["task"] = task
         self.add("onnx_int8", "onnx", path, {"model": _onnx_signature(model)}, result, seconds,
                  quantization={"mode": "dynamic int8 (onnxruntime.quantization.quantize_dynamic)",
                                "source": os.path.relpath(base_path, self.root), **delta})

@@ -77,3 +77,23 @@ def test_fusion_handles_two_dimensional_projections(tmp_path):
     report = export(tiny_model("bert", name="same"), tmp_path / "b", formats=["onnx"], optimize=True)
     optimized = report["artifacts"]["onnx_optimized"]
     assert optimized["validation"]["passed"] and optimized["fused_ops"]["final_graph"]["MultiHeadAttention"] == 2
+
+
+def test_int8_task_metrics_with_a_tokenizer(tmp_path, monkeypatch):
+    """Classifier accuracy on rt-polarity test and LM perplexity on held-out
+    Tiny Shakespeare, Keras vs the int8 artifact."""
+    import export.task_metrics as task_metrics
+    import text_models
+    import zoo.tokenizers as tok
+    from zoo.corpora import corpus_path
+    from zoo.model_folder import TextModel
+
+    monkeypatch.setattr(task_metrics.classifier_accuracy, "__defaults__", (32, 32))
+    text = open(corpus_path("tinyshakespeare.txt"), encoding="utf-8").read()
+    lm = TextModel(tiny_model("gpt", vocabulary_size=65, max_sequence_length=80, name="char"),
+                   tok.character_tokenizer(tok.character_vocabulary(text)))
+    for key, model in (("lm", lm), ("clf", text_models.bert_text_model("classifier"))):
+        report = export(model, tmp_path / key, formats=["onnx"], quantize="int8", decoders=False)
+        task = report["artifacts"]["onnx_int8"]["quantization"]["task"]
+        assert task["examples"] > 0 and abs(task["delta"]) < 0.5 and "error" not in task, task
+        assert ("perplexity" in task["task"]) == (key == "lm")
