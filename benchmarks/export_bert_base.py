@@ -1,0 +1,137 @@
+"""Export cost: Keras' own ONNX export of keras-hub's BertBackbone vs the zoo's ``export.export``.
+
+In one run, each exporter works in its own fresh subprocess (so neither
+inherits the other's memory) on a BERT-base configuration with random
+weights (nothing is downloaded):
+
+* ``keras_hub``: ``keras_hub.models.BertBackbone(bert-base sizes).export(path, format="onnx")``;
+* ``zoo``: ``export.export(zoo.build("bert-base"), out, formats=["onnx"])`` -
+  conversion *plus* validation against Keras at two shapes and the manifest.
+
+For each it records the subprocess' wall time (imports, build, export), the
+time of the export call alone, peak RSS (``ru_maxrss`` of the child from
+``os.wait4``) and the artifact size. Heavy (Keras' path took ~3 minutes and
+~15 GB here): run it on a quiet machine.
+
+    python benchmarks/export_bert_base.py [--zoo-preset bert-base] [--only zoo] [--out benchmarks/results]
+
+``--zoo-preset gpt2-medium`` checks that a larger model exports within the
+machine's memory (the issue's goal; Keras' path cannot).
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+
+BERT_BASE = dict(vocabulary_size=30522, num_layers=12, num_heads=12, hidden_dim=768,
+                 intermediate_dim=3072, max_sequence_length=512)
+
+
+def _size(path):
+    if os.path.isfile(path):
+        return os.path.getsize(path)
+    return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(path) for f in files)
+
+
+def child_keras_hub(out):
+    import keras_hub
+
+    model = keras_hub.models.BertBackbone(**BERT_BASE)
+    path = os.path.join(out, "model.onnx")
+    start = time.perf_counter()
+    model.export(path, format="onnx")
+    return {"export_seconds": time.perf_counter() - start, "artifact_bytes": _size(path),
+            "parameters": int(model.count_params())}
+
+
+def child_zoo(out, preset):
+    import numpy as np
+
+    import zoo
+    from export import export
+
+    model = zoo.build(preset, dropout=0.0)
+    # Distinct random weights: the presets' shared initializers give equal kernels,
+    # which tf2onnx would deduplicate, making the artifact unrealistically small.
+    rng = np.random.default_rng(0)
+    for weight in model.weights:
+        weight.assign(rng.normal(0, 0.02, weight.shape).astype(weight.dtype))
+    start = time.perf_counter()
+    report = export(model, os.path.join(out, "zoo"), formats=["onnx"], decoders=False)
+    artifact = report["artifacts"]["onnx"]
+    return {"export_seconds": time.perf_counter() - start, "artifact_bytes": artifact["size_bytes"],
+            "parameters": int(model.count_params()),
+            "max_abs_diff": {k: v["max_abs_diff"] for k, v in artifact["validation"]["outputs"].items()},
+            "passed": report["passed"]}
+
+
+def run_child(which, preset):
+    """Run one exporter in a subprocess; -> its result + wall time and peak RSS."""
+    with tempfile.TemporaryDirectory(prefix=f"export-bench-{which}-") as out:
+        result_path = os.path.join(out, "result.json")
+        command = [sys.executable, os.path.abspath(__file__), "--child", which, "--child-out", out,
+                   "--zoo-preset", preset]
+        start = time.perf_counter()
+        process = subprocess.Popen(command)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        row = {"exporter": which, "wall_seconds": round(wall, 1),
+               "peak_rss_gb": round(usage.ru_maxrss / 1024 / 1024, 2), "exit_code": process.returncode}
+        if process.returncode == 0 and os.path.exists(result_path):
+            with open(result_path) as file:
+                row.update(json.load(file))
+        return row
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--zoo-preset", default="bert-base")
+    parser.add_argument("--only", choices=["keras_hub", "zoo"])
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--child-out", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.child:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        result = child_keras_hub(args.child_out) if args.child == "keras_hub" else child_zoo(args.child_out, args.zoo_preset)
+        with open(os.path.join(args.child_out, "result.json"), "w") as file:
+            json.dump(result, file)
+        return
+
+    rows = [run_child(which, args.zoo_preset) for which in ("keras_hub", "zoo") if args.only in (None, which)]
+    for row in rows:
+        print(json.dumps(row))
+    summary = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+               "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "zoo_preset": args.zoo_preset,
+               "rows": rows}
+    if len(rows) == 2 and all(r["exit_code"] == 0 for r in rows):
+        keras_row, zoo_row = rows
+        summary["zoo_over_keras"] = {
+            "wall": round(zoo_row["wall_seconds"] / keras_row["wall_seconds"], 3),
+            "export_call": round(zoo_row["export_seconds"] / keras_row["export_seconds"], 3),
+            "peak_rss": round(zoo_row["peak_rss_gb"] / keras_row["peak_rss_gb"], 3),
+        }
+    os.makedirs(args.out, exist_ok=True)
+    stem = os.path.join(args.out, f"export_{args.zoo_preset.replace('-', '_')}")
+    with open(stem + ".json", "w") as file:
+        json.dump(summary, file, indent=2)
+    with open(stem + ".md", "w") as file:
+        file.write(f"| exporter | wall s | export call s | peak RSS GB | artifact MB | max abs diff |\n|---|---|---|---|---|---|\n")
+        for r in rows:
+            diff = max(r.get("max_abs_diff", {}).values(), default=None)
+            file.write(f"| {r['exporter']} | {r['wall_seconds']} | {r.get('export_seconds', float('nan')):.1f} | "
+                       f"{r['peak_rss_gb']} | {r.get('artifact_bytes', 0) / 1e6:.0f} | {diff if diff is not None else '-'} |\n")
+        if "zoo_over_keras" in summary:
+            file.write(f"\nzoo / keras: {summary['zoo_over_keras']}\n")
+    print(f"wrote {stem}.json and .md")
+
+
+if __name__ == "__main__":
+    main()
