@@ -1,0 +1,111 @@
+"""Build a suite entry's model once and write every artifact its runtimes load.
+
+Runs in its own process (see ``zoo.bench.worker``). The model is built from
+its preset with random weights (seeded; speed does not depend on the
+weights, and nothing is downloaded), saved as ``model.keras`` (what the
+Keras runtimes load), and exported with ``export.export`` - SavedModel,
+ONNX, the fused and int8 ONNX graphs, the ONNX decoders for generation - so
+each artifact is validated against Keras exactly as users' exports are.
+
+If the full export fails (say the fused graph cannot be built), the
+artifacts are retried in smaller groups, so one broken artifact only fails
+the runtimes that need it; each failure is recorded with its error.
+"""
+
+import dataclasses
+import os
+import time
+
+EXPORT_ATOL = 1e-3  # random-weight models at benchmark sizes; the measured diff is reported per artifact
+ARTIFACT_KEYS = {"savedmodel": "savedmodel", "onnx": "onnx", "onnx_optimized": "onnx_optimized",
+                 "onnx_int8": "onnx_int8", "onnx_decoder": "onnx_decoder", "onnx_encoder": "onnx_encoder"}
+
+
+def _size(path):
+    if os.path.isfile(path):
+        return os.path.getsize(path)
+    return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(path) for f in files)
+
+
+def _attempts(needed):
+    """Export option sets to try, largest first: {"formats", "optimize", "quantize", "decoders"}."""
+    formats = [f for f in ("savedmodel", "onnx") if f in needed or (f == "onnx" and needed & {
+        "onnx_optimized", "onnx_int8", "onnx_decoder"})]
+    if not formats:
+        return []
+    full = {"formats": formats, "optimize": "onnx_optimized" in needed,
+            "quantize": "int8" if "onnx_int8" in needed else None, "decoders": "onnx_decoder" in needed}
+    attempts = [full]
+    if "onnx" in formats:
+        extras = [("optimize", True), ("quantize", "int8"), ("decoders", True)]
+        if any(full[k] for k, _ in extras):
+            attempts.append({**full, "optimize": False, "quantize": None, "decoders": False})
+            for key, value in extras:
+                if full[key]:
+                    attempts.append({"formats": ["onnx"], "optimize": False, "quantize": None,
+                                     "decoders": False, key: value})
+        if "savedmodel" in formats:
+            attempts.append({"formats": ["savedmodel"], "optimize": False, "quantize": None, "decoders": False})
+    return attempts
+
+
+def prepare(preset, overrides, folder, needed, seed=0):
+    """Build ``preset`` and write the ``needed`` artifacts under ``folder``; return the model's facts.
+
+    ``needed``: artifact keys (``savedmodel``, ``onnx``, ``onnx_optimized``,
+    ``onnx_int8``, ``onnx_decoder``). Returns {"family", "config",
+    "parameters", "artifacts": {key: {"path", "size_bytes", "max_abs_diff"}},
+    "errors": {key: message}, "export_seconds"}.
+    """
+    import keras
+
+    import zoo
+    from zoo.presets import get_preset
+
+    keras.utils.set_random_seed(seed)
+    family = get_preset(preset).family
+    model = zoo.build(preset, **{"dropout": 0.0, **overrides})
+    os.makedirs(folder, exist_ok=True)
+    keras_path = os.path.join(folder, "model.keras")
+    model.save(keras_path)
+    facts = {
+        "family": family,
+        "config": {k: v for k, v in dataclasses.asdict(model.config).items() if isinstance(v, (int, float, str, bool))},
+        "parameters": int(model.count_params()),
+        "artifacts": {"keras": {"path": keras_path, "size_bytes": _size(keras_path), "max_abs_diff": None}},
+        "errors": {},
+        "export_seconds": {},
+    }
+    wanted = set(needed) - {"keras", "none"}
+    if family == "seq2seq" and "onnx_decoder" in wanted:
+        wanted.add("onnx_encoder")
+    remaining = set(wanted)
+    from export import export
+
+    for number, options in enumerate(_attempts(wanted)):
+        produces = set(options["formats"]) | {k for k, flag in (("onnx_optimized", options["optimize"]),
+                                                                ("onnx_int8", options["quantize"]),
+                                                                ("onnx_decoder", options["decoders"]),
+                                                                ("onnx_encoder", options["decoders"])) if flag}
+        if not produces & remaining:
+            continue
+        start = time.perf_counter()
+        try:
+            report = export(model, os.path.join(folder, f"export{number}"), atol=EXPORT_ATOL, force=True, **options)
+        except Exception as error:  # recorded; smaller groups are tried next
+            for key in produces & remaining:
+                facts["errors"][key] = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+            continue
+        facts["export_seconds"][f"export{number}"] = round(time.perf_counter() - start, 2)
+        for key, artifact in report["artifacts"].items():
+            if key in remaining:
+                diffs = [o["max_abs_diff"] for o in artifact["validation"].get("outputs", {}).values()]
+                facts["artifacts"][key] = {"path": artifact["path"], "size_bytes": artifact["size_bytes"],
+                                           "max_abs_diff": max(diffs) if diffs else None}
+                remaining.discard(key)
+                facts["errors"].pop(key, None)
+        if not remaining:
+            break
+    for key in remaining:
+        facts["errors"].setdefault(key, "export did not produce this artifact")
+    return facts

@@ -1,0 +1,106 @@
+"""The machine a run was measured on: CPU, memory, library versions, GPUs, and its fp32 GEMM peak.
+
+The peak is *measured in the same run* (not a data-sheet number): the best
+GFLOP/s of large float32 matrix multiplies through TensorFlow and NumPy.
+Each case's achieved GFLOP/s is reported as a percentage of it, which says
+how much of the machine a runtime actually uses.
+"""
+
+import importlib.metadata
+import os
+import platform
+import time
+
+LIBRARIES = ("tensorflow", "keras", "keras-hub", "tf2onnx", "onnx", "onnxruntime", "onnxruntime-gpu",
+             "torch", "transformers", "numpy", "zoo")
+
+
+def _cpu_model():
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as file:
+            for line in file:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _memory_gb():
+    try:
+        with open("/proc/meminfo", encoding="utf-8") as file:
+            for line in file:
+                if line.startswith("MemTotal"):
+                    return round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    return None
+
+
+def versions():
+    """Installed versions of the libraries that matter here (None when not installed)."""
+    found = {}
+    for name in LIBRARIES:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+def describe():
+    """Machine and library facts that need no heavy import."""
+    try:
+        load = os.getloadavg()
+    except OSError:
+        load = None
+    return {
+        "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
+        "cpu": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "memory_gb": _memory_gb(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "load_average_at_start": [round(x, 2) for x in load] if load else None,
+        "versions": versions(),
+    }
+
+
+def _best_gflops(matmul, size, repeats):
+    flops = 2.0 * size ** 3
+    matmul()  # warm-up: thread pools, kernel selection
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        matmul()
+        best = min(best, time.perf_counter() - start)
+    return flops / best / 1e9
+
+
+def gemm_peak(size=2048, repeats=8):
+    """Measured fp32 GEMM GFLOP/s: {"tensorflow": .., "numpy": .., "peak_gflops": max}."""
+    import numpy as np
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((size, size), dtype=np.float32)
+    b = rng.standard_normal((size, size), dtype=np.float32)
+    ta, tb = tf.constant(a), tf.constant(b)
+    results = {
+        "size": size,
+        "tensorflow": _best_gflops(lambda: tf.linalg.matmul(ta, tb).numpy(), size, repeats),
+        "numpy": _best_gflops(lambda: a @ b, size, repeats),
+    }
+    results["peak_gflops"] = max(results["tensorflow"], results["numpy"])
+    return results
+
+
+def devices():
+    """GPUs TensorFlow sees and onnxruntime's execution providers (for skip reasons)."""
+    import onnxruntime
+    import tensorflow as tf
+
+    return {
+        "tensorflow_gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
+        "onnxruntime_providers": list(onnxruntime.get_available_providers()),
+    }

@@ -1,0 +1,165 @@
+"""Run a suite: probe the machine, prepare each model's artifacts, run every case in its own process.
+
+Order of work (each step is one ``zoo.bench.worker`` process):
+
+1. probe: machine facts, GPUs, the fp32 GEMM peak;
+2. per model entry: build it and write the artifacts its runtimes need
+   (``zoo.bench.artifacts``);
+3. per (model, runtime): load the runtime and time every shape.
+
+A runtime that cannot run here (no GPU, peer not installed, family not
+supported) is *skipped* with the reason; one that raises, crashes or times
+out is *failed* with its error, and the suite carries on. The progress bar
+shows the step in flight; each worker's log is kept in ``DIR/work/logs``.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+from zoo.bench import records as records_lib
+from zoo.bench.runtimes import RUNTIMES, skip_reason
+from zoo.bench.suites import load_suite, select
+from zoo.bench.zoo_runners import ARTIFACT_OF
+
+WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
+PROBE_TIMEOUT = 300
+
+
+def _last_line(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as file:
+            lines = [line.strip() for line in file if line.strip()]
+        return lines[-1][:300] if lines else "(empty log)"
+    except OSError:
+        return "(no log)"
+
+
+def run_worker(request, work_dir, name, timeout):
+    """Run one worker process; its result dict (``status`` ok/failed) - never raises for a failing case."""
+    for sub in ("requests", "results", "logs"):
+        os.makedirs(os.path.join(work_dir, sub), exist_ok=True)
+    request_path = os.path.join(work_dir, "requests", f"{name}.json")
+    result_path = os.path.join(work_dir, "results", f"{name}.json")
+    log_path = os.path.join(work_dir, "logs", f"{name}.log")
+    with open(request_path, "w", encoding="utf-8") as file:
+        json.dump(request, file, indent=1)
+    if os.path.exists(result_path):
+        os.remove(result_path)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "KERAS_BACKEND": "tensorflow", "PYTHONWARNINGS": "ignore"}
+    with open(log_path, "w", encoding="utf-8") as log:
+        try:
+            process = subprocess.run([sys.executable, WORKER, request_path, result_path], stdout=log,
+                                     stderr=subprocess.STDOUT, timeout=timeout, env=env, check=False)
+        except subprocess.TimeoutExpired:
+            return {"status": "failed", "log": log_path,
+                    "error": f"timed out after {timeout:g} s (raise timeout_seconds in the suite); log: {log_path}"}
+    if not os.path.exists(result_path):
+        return {"status": "failed", "log": log_path,
+                "error": f"worker exited with code {process.returncode} and no result (crashed or ran out of "
+                         f"memory?): {_last_line(log_path)}; log: {log_path}"}
+    with open(result_path, encoding="utf-8") as file:
+        result = json.load(file)
+    result["log"] = log_path
+    return result
+
+
+def _needed_artifact(runtime, task):
+    if task == "generate":
+        return {"tf-function-xla": "keras", "ort-cpu": "onnx_decoder"}.get(runtime, "none")
+    if RUNTIMES[runtime].kind == "peer":
+        return "none"
+    return ARTIFACT_OF[runtime]
+
+
+def _progress(total, enabled):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, disable=not enabled, unit="step", dynamic_ncols=True, file=sys.stderr)
+
+
+def _probe(work_dir):
+    from zoo.bench import machine as machine_lib
+
+    result = run_worker({"action": "probe"}, work_dir, "probe", PROBE_TIMEOUT)
+    if result["status"] != "ok":
+        facts = machine_lib.describe()
+        facts.update(tensorflow_gpus=[], onnxruntime_providers=[], gemm=None, probe_error=result["error"])
+        return facts
+    return result
+
+
+def run_suite(suite="smoke", out_dir="bench-report", models=None, runtimes=None, progress=True):
+    """Run ``suite`` (a name, a JSON path or a dict) and write its report into ``out_dir``.
+
+    ``models`` / ``runtimes`` narrow the suite (lists of names). Returns the
+    results dict that is also written as ``results.json``.
+    """
+    from zoo.bench import report
+    from zoo.presets import get_preset
+
+    suite = suite if isinstance(suite, dict) and "source" in suite else load_suite(suite)
+    suite = select(suite, models, runtimes)
+    out_dir = os.path.abspath(os.fspath(out_dir))
+    work_dir = os.path.join(out_dir, "work")
+    os.makedirs(work_dir, exist_ok=True)
+    started = time.time()
+    total = 1 + sum(1 + len(entry["runtimes"]) for entry in suite["models"])
+    bar = _progress(total, progress)
+    bar.set_description("probe (machine, GEMM peak)")
+    machine = _probe(work_dir)
+    peak = (machine.get("gemm") or {}).get("peak_gflops")
+    bar.update(1)
+    rows, model_facts = [], {}
+    timing = {k: suite[k] for k in ("warmup", "iterations", "max_seconds")}
+    for index, entry in enumerate(suite["models"]):
+        label, task = entry["label"], entry["task"]
+        family = get_preset(entry["model"]).family
+        plan = {r: skip_reason(r, family, task, machine) for r in entry["runtimes"]}
+        needed = sorted({_needed_artifact(r, task) for r, why in plan.items() if why is None})
+        bar.set_description(f"{label}: build + export {', '.join(n for n in needed if n != 'none') or 'model'}")
+        facts = run_worker({"action": "prepare", "preset": entry["model"], "overrides": entry["overrides"],
+                            "folder": os.path.join(work_dir, "artifacts", f"{index}-{label}"), "needed": needed,
+                            "seed": suite["seed"]}, work_dir, f"{index}-{label}-prepare", suite["timeout_seconds"])
+        bar.update(1)
+        model_facts[label] = {k: facts.get(k) for k in ("status", "error", "family", "parameters", "config",
+                                                        "errors", "export_seconds")}
+        for runtime in entry["runtimes"]:
+            kind = RUNTIMES[runtime].kind
+            bar.set_description(f"{label}: {runtime}")
+            artifact = _needed_artifact(runtime, task)
+            if plan[runtime]:
+                rows += records_lib.not_run(suite["name"], entry, family, runtime, kind, "skipped", plan[runtime], facts)
+            elif facts["status"] != "ok":
+                rows += records_lib.not_run(suite["name"], entry, family, runtime, kind, "failed",
+                                            f"model build/export failed: {facts['error']}")
+            elif artifact in facts["errors"]:
+                rows += records_lib.not_run(suite["name"], entry, family, runtime, kind, "failed",
+                                            f"export of {artifact} failed: {facts['errors'][artifact]}", facts)
+            else:
+                request = {"action": "case", "runtime": runtime, "kind": kind, "task": task, "facts": facts,
+                           "uses_tensorflow": RUNTIMES[runtime].uses_tensorflow,
+                           "shapes": records_lib.shapes(entry), **timing}
+                result = run_worker(request, work_dir, f"{index}-{label}-{runtime}", suite["timeout_seconds"])
+                if result["status"] == "ok":
+                    rows += records_lib.measured(suite["name"], entry, family, runtime, kind, result, facts, peak)
+                else:
+                    rows += records_lib.not_run(suite["name"], entry, family, runtime, kind, "failed",
+                                                result["error"], facts)
+            bar.update(1)
+    bar.set_description("done")
+    bar.close()
+    records_lib.best_peer_ratio(rows)
+    results = {
+        "schema_version": 1,
+        "suite": {k: suite[k] for k in ("name", "source", "warmup", "iterations", "max_seconds", "timeout_seconds")}
+        | {"description": suite.get("description", "")},
+        "machine": machine,
+        "elapsed_s": round(time.time() - started, 1),
+        "models": model_facts,
+        "records": rows,
+    }
+    report.write_all(results, out_dir)
+    return results

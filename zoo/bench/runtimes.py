@@ -1,0 +1,92 @@
+"""The runtimes a suite can name, what each needs, and why one may be skipped.
+
+This module is only the registry (no TensorFlow import): the code that runs
+a case lives in ``zoo.bench.zoo_runners`` (the zoo model on Keras, TF,
+SavedModel, ONNX Runtime) and ``zoo.bench.peers`` (keras-hub, transformers).
+
+``tasks`` says what a runtime can do: ``forward`` (one model call) and/or
+``generate`` (greedy decoding). For generation the zoo's runtime is
+``tf-function-xla`` (``zoo.generate``: one XLA-compiled loop) and ``ort-cpu``
+(the exported ONNX decoder with past state, stepped by onnxruntime).
+"""
+
+import dataclasses
+import importlib.util
+
+TASKS = ("forward", "generate")
+TRANSFORMER_FAMILIES = ("bert", "gpt")
+ALL_FAMILIES = ("bert", "gpt", "lstm_lm", "seq2seq")
+
+
+@dataclasses.dataclass(frozen=True)
+class Runtime:
+    name: str
+    kind: str  # "zoo" or "peer"
+    description: str
+    tasks: tuple = ("forward",)
+    artifact: str = "keras"  # which exported file the case loads: keras, savedmodel, onnx, onnx_fused, onnx_int8, none
+    uses_tensorflow: bool = True
+    device: str = "cpu"  # cpu or gpu
+    families: tuple = ALL_FAMILIES
+    generate_families: tuple = ("gpt", "lstm_lm", "seq2seq")
+
+
+RUNTIMES = {r.name: r for r in (
+    Runtime("keras-eager", "zoo", "Keras model called eagerly (attention core XLA-compiled)"),
+    Runtime("tf-function", "zoo", "tf.function over the Keras model (what predict runs)"),
+    Runtime("tf-function-xla", "zoo", "tf.function(jit_compile=True); generation: zoo.generate's XLA loop",
+            tasks=("forward", "generate")),
+    Runtime("savedmodel", "zoo", "exported SavedModel, serving_default signature", artifact="savedmodel"),
+    Runtime("ort-cpu", "zoo", "ONNX Runtime CPU on the tf2onnx export; generation: ONNX decoder with past state",
+            tasks=("forward", "generate"), artifact="onnx", uses_tensorflow=False, generate_families=("gpt", "seq2seq")),
+    Runtime("ort-cpu-fused", "zoo", "ONNX Runtime CPU on the fused graph (export optimize=True)",
+            artifact="onnx_optimized", uses_tensorflow=False, families=TRANSFORMER_FAMILIES),
+    Runtime("ort-cpu-int8", "zoo", "ONNX Runtime CPU on the dynamic-int8 graph (export quantize='int8')",
+            artifact="onnx_int8", uses_tensorflow=False),
+    Runtime("tf-gpu", "zoo", "tf.function on /GPU:0", device="gpu"),
+    Runtime("ort-cuda", "zoo", "ONNX Runtime CUDAExecutionProvider on the tf2onnx export",
+            artifact="onnx", uses_tensorflow=False, device="gpu"),
+    Runtime("keras-hub", "peer", "keras-hub model of the same configuration under tf.function "
+            "(generation: GPT2CausalLM.generate as compiled by default)", tasks=("forward", "generate"),
+            artifact="none", families=TRANSFORMER_FAMILIES, generate_families=("gpt",)),
+    Runtime("keras-hub-xla", "peer", "the keras-hub model compiled with XLA (jit_compile=True)",
+            tasks=("forward", "generate"), artifact="none", families=TRANSFORMER_FAMILIES, generate_families=("gpt",)),
+    Runtime("transformers-torch", "peer", "Hugging Face transformers on torch (CPU, inference_mode)",
+            tasks=("forward", "generate"), artifact="none", uses_tensorflow=False,
+            families=TRANSFORMER_FAMILIES, generate_families=("gpt",)),
+)}
+
+PEER_PACKAGES = {"keras-hub": ("keras_hub",), "keras-hub-xla": ("keras_hub",),
+                 "transformers-torch": ("torch", "transformers")}
+
+
+def _installed(module):
+    return importlib.util.find_spec(module) is not None
+
+
+def skip_reason(runtime_name, family, task, machine):
+    """Why ``runtime_name`` cannot run this (family, task) here, or None if it can.
+
+    ``machine`` is the probe's result (GPUs seen by TensorFlow, onnxruntime providers).
+    """
+    runtime = RUNTIMES[runtime_name]
+    if task not in runtime.tasks:
+        if runtime.kind == "zoo" and task == "generate":
+            return ("generation runs on tf-function-xla (zoo.generate's compiled loop) and ort-cpu "
+                    "(ONNX decoder); this runtime has no decode loop")
+        return f"{runtime_name} does not support task {task!r}"
+    families = runtime.generate_families if task == "generate" else runtime.families
+    if family not in families:
+        if runtime.kind == "peer":
+            return f"{runtime_name} has no model of the {family} family"
+        return f"{runtime_name} does not apply to the {family} family for {task} (supported: {', '.join(families)})"
+    if runtime.kind == "peer":
+        missing = [m for m in PEER_PACKAGES[runtime_name] if not _installed(m)]
+        if missing:
+            return f"not installed: {', '.join(missing)} (pip install -e '.[hf]')"
+    if runtime_name == "tf-gpu" and not machine.get("tensorflow_gpus"):
+        return "no GPU: TensorFlow sees no GPU device (install the 'gpu' extra on a CUDA machine)"
+    if runtime_name == "ort-cuda" and "CUDAExecutionProvider" not in machine.get("onnxruntime_providers", []):
+        return ("no GPU: onnxruntime has no CUDAExecutionProvider (installed providers: "
+                f"{', '.join(machine.get('onnxruntime_providers', [])) or 'none'}; install onnxruntime-gpu)")
+    return None

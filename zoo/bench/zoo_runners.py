@@ -1,0 +1,181 @@
+"""The zoo's own runtimes: how each loads its artifact and runs one benchmark call.
+
+``load(runtime, task, facts)`` returns ``(make_call, load_seconds, artifact)``:
+``make_call(batch, length, new_tokens)`` prepares inputs for one shape
+(outside the timing) and returns a no-argument function that runs the
+model once and blocks until the result is on the host (numpy). ``facts`` is
+what ``zoo.bench.artifacts.prepare`` wrote: family, config, artifact paths.
+
+Imports are local to each runtime so an ONNX Runtime case never imports
+TensorFlow (its peak memory is then onnxruntime's own).
+"""
+
+import time
+
+import numpy as np
+
+from zoo.bench import inputs as inputs_lib
+
+ARTIFACT_OF = {"keras-eager": "keras", "tf-function": "keras", "tf-function-xla": "keras", "tf-gpu": "keras",
+               "savedmodel": "savedmodel", "ort-cpu": "onnx", "ort-cpu-fused": "onnx_optimized",
+               "ort-cpu-int8": "onnx_int8", "ort-cuda": "onnx"}
+
+
+def _numpy_tree(outputs):
+    if isinstance(outputs, dict):
+        return {k: np.asarray(v) for k, v in outputs.items()}
+    if isinstance(outputs, (list, tuple)):
+        return [np.asarray(v) for v in outputs]
+    return np.asarray(outputs)
+
+
+def _artifact(facts, key):
+    artifact = facts["artifacts"].get(key)
+    if artifact is None:
+        error = facts["errors"].get(key, "not exported")
+        raise RuntimeError(f"The {key} artifact is missing: its export failed ({error}).")
+    return artifact
+
+
+def _keras_model(path):
+    import keras
+
+    import zoo  # noqa: F401  (registers the zoo's classes for deserialization)
+
+    return keras.saving.load_model(path, compile=False)
+
+
+def _tf_forward(runtime, facts):
+    import tensorflow as tf
+
+    start = time.perf_counter()
+    model = _keras_model(_artifact(facts, "keras")["path"])
+    load_seconds = time.perf_counter() - start
+
+    def forward(x):
+        return model(x, training=False)
+
+    if runtime == "keras-eager":
+        function = forward
+    elif runtime == "tf-function-xla":
+        function = tf.function(forward, jit_compile=True)
+    else:  # tf-function, tf-gpu: one trace for every shape
+        names = list(model.input) if isinstance(model.input, dict) else None
+        signature = [{n: tf.TensorSpec((None, None), tf.int32, name=n) for n in names}]
+        function = tf.function(forward, input_signature=signature)
+    device = "/GPU:0" if runtime == "tf-gpu" else "/CPU:0"
+
+    def make_call(batch, length, _):
+        with tf.device(device):
+            x = {k: tf.constant(v) for k, v in inputs_lib.forward_inputs(facts["family"], facts["config"], batch, length).items()}
+
+        def call():
+            with tf.device(device):
+                return _numpy_tree(function(x))
+        return call
+
+    return make_call, load_seconds
+
+
+def _savedmodel_forward(facts):
+    import tensorflow as tf
+
+    start = time.perf_counter()
+    function = tf.saved_model.load(_artifact(facts, "savedmodel")["path"]).signatures["serving_default"]
+    load_seconds = time.perf_counter() - start
+
+    def make_call(batch, length, _):
+        x = {k: tf.constant(v) for k, v in inputs_lib.forward_inputs(facts["family"], facts["config"], batch, length).items()}
+        return lambda: _numpy_tree(function(**x))
+
+    return make_call, load_seconds
+
+
+def ort_session(path, providers=("CPUExecutionProvider",)):
+    """An onnxruntime session with default (full) graph optimizations and quiet logs."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    return ort.InferenceSession(path, options, providers=list(providers))
+
+
+def _ort_forward(runtime, facts):
+    providers = ("CUDAExecutionProvider", "CPUExecutionProvider") if runtime == "ort-cuda" else ("CPUExecutionProvider",)
+    start = time.perf_counter()
+    session = ort_session(_artifact(facts, ARTIFACT_OF[runtime])["path"], providers)
+    load_seconds = time.perf_counter() - start
+    names = [i.name for i in session.get_inputs()]
+
+    def make_call(batch, length, _):
+        x = inputs_lib.forward_inputs(facts["family"], facts["config"], batch, length)
+        feed = {n: x[n] for n in names}
+        return lambda: session.run(None, feed)
+
+    return make_call, load_seconds
+
+
+def _zoo_generate(facts):
+    from zoo.generation import generate
+
+    start = time.perf_counter()
+    model = _keras_model(_artifact(facts, "keras")["path"])
+    load_seconds = time.perf_counter() - start
+    family = facts["family"]
+
+    def make_call(batch, length, new_tokens):
+        prompts = inputs_lib.prompts(family, facts["config"], batch, length).tolist()
+        options = {"start_token_id": 1} if family == "seq2seq" else {}
+
+        def call():
+            out = generate(model, prompts, max_new_tokens=new_tokens, sampler="greedy", **options)
+            if any(len(row) != new_tokens for row in out):
+                raise RuntimeError(f"zoo.generate returned {[len(r) for r in out]} tokens, expected {new_tokens} each.")
+            return out
+        return call
+
+    return make_call, load_seconds
+
+
+def _ort_generate(facts):
+    from zoo.bench.light import onnx_generate
+
+    family = facts["family"]
+    start = time.perf_counter()
+    if family == "gpt":
+        runner = onnx_generate().GptRunner(_artifact(facts, "onnx_decoder")["path"])
+    else:
+        runner = onnx_generate().Seq2SeqRunner(_artifact(facts, "onnx_encoder")["path"],
+                                               _artifact(facts, "onnx_decoder")["path"])
+    load_seconds = time.perf_counter() - start
+
+    def make_call(batch, length, new_tokens):
+        prompts = inputs_lib.prompts(family, facts["config"], batch, length).tolist()
+        options = {"start_token_id": 1} if family == "seq2seq" else {}
+        return lambda: runner.generate(prompts, new_tokens, **options)
+
+    return make_call, load_seconds
+
+
+def load(runtime, task, facts):
+    """(make_call, load_seconds, artifact facts) for a zoo runtime."""
+    if task == "generate":
+        if runtime == "tf-function-xla":
+            make_call, seconds = _zoo_generate(facts)
+            return make_call, seconds, facts["artifacts"]["keras"]
+        if runtime == "ort-cpu":
+            make_call, seconds = _ort_generate(facts)
+            decoder = _artifact(facts, "onnx_decoder")
+            encoder = facts["artifacts"].get("onnx_encoder") or {}
+            size = decoder["size_bytes"] + encoder.get("size_bytes", 0)
+            return make_call, seconds, {**decoder, "size_bytes": size}
+        raise ValueError(f"{runtime} has no generation loop.")
+    if runtime in ("keras-eager", "tf-function", "tf-function-xla", "tf-gpu"):
+        make_call, seconds = _tf_forward(runtime, facts)
+    elif runtime == "savedmodel":
+        make_call, seconds = _savedmodel_forward(facts)
+    elif runtime.startswith("ort-"):
+        make_call, seconds = _ort_forward(runtime, facts)
+    else:
+        raise ValueError(f"{runtime!r} is not a zoo runtime.")
+    return make_call, seconds, _artifact(facts, ARTIFACT_OF[runtime])
