@@ -8,7 +8,7 @@ import argparse
 import importlib
 import sys
 
-COMMAND_MODULES = ("zoo.commands.models", "zoo.commands.demo", "zoo.commands.importer", "zoo.commands.export", "zoo.commands.train", "zoo.commands.generate")
+COMMAND_MODULES = ("zoo.commands.models", "zoo.commands.demo", "zoo.commands.importer", "zoo.commands.export", "zoo.commands.train", "zoo.commands.generate", "zoo.commands.bench")
 
 
 def make_parser():
