@@ -35,12 +35,14 @@ COMMON = {
     "strategy": Option("default", "tf.distribute strategy: 'default' (one device) or 'mirrored' "
                                   "(all GPUs, else all logical CPU devices)", choices=("default", "mirrored")),
     "jit_compile": Option(True, "compile train/eval steps with XLA"),
+    "steps_per_execution": Option(1, "optimizer steps per compiled call (fewer Python round trips; "
+                                     "the progress bar moves in these increments)"),
     "time_limit_minutes": Option(0.0, "stop training after this much wall time (0 = no limit); "
                                       "the final evaluation still runs"),
 }
 
 # Options that may change between an interrupted run and its resumption.
-NOT_PART_OF_THE_RUN = frozenset({"strategy", "jit_compile", "time_limit_minutes"})
+NOT_PART_OF_THE_RUN = frozenset({"strategy", "jit_compile", "steps_per_execution", "time_limit_minutes"})
 
 
 def _coerce(name, option, value):

@@ -13,6 +13,7 @@
 """
 
 import datetime
+import math
 import os
 import time
 
@@ -28,6 +29,13 @@ from zoo.training.strategy import make_strategy, prebuild_for_strategy, xla_allo
 
 def _utc_now():
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _steps_per_execution(requested, steps_per_epoch):
+    """Keras runs whole executions even past ``steps_per_epoch``: use a divisor of it."""
+    if requested < 1:
+        raise ValueError(f"steps_per_execution must be >= 1, got {requested}.")
+    return math.gcd(requested, steps_per_epoch) if steps_per_epoch else requested
 
 
 def declared_options(recipe):
@@ -69,6 +77,7 @@ def run(recipe, out_dir, overwrite=False, verbose="auto", callbacks=(), **overri
             metrics=task.metrics or None,
             weighted_metrics=task.weighted_metrics or None,
             jit_compile=jit_compile,
+            steps_per_execution=_steps_per_execution(options["steps_per_execution"], task.steps_per_epoch),
         )
     prebuild_for_strategy(task.model, task.train, strategy)
     history = report.read_history(paths[run_folder.HISTORY_FILE])
@@ -106,6 +115,8 @@ def run(recipe, out_dir, overwrite=False, verbose="auto", callbacks=(), **overri
     )
     history = report.read_history(paths[run_folder.HISTORY_FILE])
     report.plot_loss_curve(history, paths[run_folder.CURVE_FILE], f"{recipe.name} ({out})")
+    scored = [row for row in history if "val_loss" in row]
+    best = min(scored, key=lambda row: row["val_loss"]) if scored else {}
     metrics = {
         "recipe": recipe.name,
         "goal": recipe.goal,
@@ -114,7 +125,13 @@ def run(recipe, out_dir, overwrite=False, verbose="auto", callbacks=(), **overri
         "epochs_completed": len(history),
         "epochs_planned": task.epochs,
         "optimizer_steps": int(task.model.optimizer.iterations.numpy()),
-        "train_wall_seconds": round(train_seconds, 2),
+        # Training clock (compilation included) at the end of the last epoch, whose
+        # validation loss is in the history; summed over resumptions.
+        "train_wall_seconds": history[-1].get("wall_seconds") if history else None,
+        "fit_wall_seconds": round(train_seconds, 2),
+        "best_val_loss": best.get("val_loss"),
+        "best_val_loss_step": int(best["step"]) if "step" in best else None,
+        "best_val_loss_wall_seconds": best.get("wall_seconds"),
         "this_invocation_wall_seconds": round(time.perf_counter() - wall_start, 2),
         "stopped_by_time_limit": limit.stopped_at_epoch is not None,
         "resumed_from_epoch": start_epoch if resuming else None,

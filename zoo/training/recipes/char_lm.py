@@ -36,6 +36,8 @@ def _options(model, block_size, batch_size, iterations, learning_rate, dropout, 
         "iterations": Option(iterations, "optimizer steps (rounded up to a multiple of eval_interval)"),
         "eval_interval": Option(250, "optimizer steps between validation evaluations and checkpoints"),
         "eval_batch_size": Option(64, "windows per validation batch"),
+        "steps_per_execution": Option(50, "optimizer steps per compiled call (a tiny model's step "
+                                          "is shorter than a Python round trip)"),
         "dropout": Option(dropout, "dropout rate of the model"),
         "learning_rate": Option(learning_rate, "peak learning rate (AdamW, after warmup)"),
         "text_file": Option("", "train on this UTF-8 text file instead of tiny Shakespeare"),
