@@ -14,6 +14,7 @@ from zoo.tokenizers import (
     character_vocabulary,
     load_tokenizer,
     save_tokenizer,
+    train_byte_pair,
     train_sentencepiece,
     train_wordpiece,
     wordpiece_tokenizer,
@@ -181,6 +182,15 @@ def test_train_sentencepiece(corpus_lines, model_type):
     tokenizer = train_sentencepiece(corpus_lines, vocabulary_size=300, model_type=model_type)
     text = "Before we proceed any further, hear me speak."
     ids = assert_same_in_graphs(tokenizer, [text])[0]
+    assert tokenizer.detokenize([ids])[0] == text
+
+
+def test_train_byte_pair_is_lossless_and_keeps_end_of_text(corpus_lines):
+    tokenizer = train_byte_pair(corpus_lines, vocabulary_size=400)
+    assert len(tokenizer.get_vocabulary()) <= 400
+    text = "Before we proceed — ünïcödé 🙂<|endoftext|>"
+    ids = assert_same_in_graphs(tokenizer, [text])[0]
+    assert ids[-1] == tokenizer.token_to_id("<|endoftext|>")
     assert tokenizer.detokenize([ids])[0] == text
 
 

@@ -3,7 +3,7 @@
     tok = wordpiece_tokenizer("bert/vocab.txt")                  # BERT
     tok = byte_pair_tokenizer("gpt2/vocab.json", "gpt2/merges.txt")  # GPT-2
     tok = character_tokenizer(character_vocabulary(text))        # tiny Shakespeare
-    tok = train_wordpiece(corpus, 8000) / train_sentencepiece(corpus, 8000, "bpe")
+    tok = train_wordpiece(corpus, 8000) / train_byte_pair(corpus, 8000) / train_sentencepiece(corpus, 8000)
     save_tokenizer(tok, "folder"); tok = load_tokenizer("folder")
 
 Every factory returns a keras-hub tokenizer layer (or, for characters, a
@@ -437,6 +437,37 @@ def train_sentencepiece(corpus, vocabulary_size, model_type="unigram", lowercase
         _corpus_data(corpus), vocabulary_size, model_type=model_type, lowercase=lowercase
     )
     return sentencepiece_tokenizer(proto)
+
+
+def _corpus_lines(corpus):
+    """Text lines from a list of strings, a list of text files, or a tf.data.Dataset of strings."""
+    data = _corpus_data(corpus)
+    if isinstance(data, tf.data.Dataset):
+        for item in data.as_numpy_iterator():
+            yield item.decode("utf-8") if isinstance(item, bytes) else str(item)
+        return
+    for path in data:
+        with open(path, encoding="utf-8") as file:
+            yield from (line.rstrip("\n") for line in file)
+
+
+def train_byte_pair(corpus, vocabulary_size, special_tokens=(GPT2_END_OF_TEXT,), min_frequency=2):
+    """Learn a GPT-2 style byte-level BPE (vocab.json + merges) with Hugging Face
+    ``tokenizers`` (a keras-hub dependency) and return it as :func:`byte_pair_tokenizer`.
+
+    Byte-level: every byte is in the base vocabulary, so no text is ever unknown.
+    """
+    import tempfile
+
+    from tokenizers import ByteLevelBPETokenizer
+
+    trainer = ByteLevelBPETokenizer(add_prefix_space=False)
+    trainer.train_from_iterator(_corpus_lines(corpus), vocab_size=int(vocabulary_size),
+                                min_frequency=int(min_frequency), special_tokens=list(special_tokens),
+                                show_progress=False)
+    with tempfile.TemporaryDirectory() as folder:
+        vocab, merges = trainer.save_model(folder)
+        return byte_pair_tokenizer(vocab, merges, unsplittable_tokens=list(special_tokens))
 
 
 # --- saving and loading ------------------------------------------------------
