@@ -38,6 +38,15 @@ def _steps_per_execution(requested, steps_per_epoch):
     return math.gcd(requested, steps_per_epoch) if steps_per_epoch else requested
 
 
+def inference_copy(model):
+    """The trained model without its optimizer: the same architecture (from its config)
+    with the trained weights. The model folder is for using the model, and AdamW's two
+    slots would triple its size; the optimizer state lives in ``checkpoint/`` for resuming."""
+    copy = type(model).from_config(model.get_config())
+    copy.set_weights(model.get_weights())
+    return copy
+
+
 def declared_options(recipe):
     """The recipe's options: the common ones, with the recipe's own (and its defaults) on top."""
     return {**options_lib.COMMON, **recipe.options}
@@ -108,7 +117,7 @@ def run(recipe, out_dir, overwrite=False, verbose="auto", callbacks=(), **overri
     final = task.evaluate(task.model) if task.evaluate else {}
     save_model_folder(
         paths[run_folder.MODEL_DIR],
-        task.model,
+        inference_copy(task.model),
         task.tokenizer,
         target_tokenizer=task.target_tokenizer,
         generation=task.generation,

@@ -75,9 +75,9 @@ def _setup(options, initial_epoch):
     overrides = parse_overrides([p for p in options["model_overrides"].split(",") if p.strip()])
     overrides.update(vocabulary_size=len(vocabulary), max_sequence_length=options["sequence_length"],
                      dropout=options["dropout"])
-    # The pooler gets no gradient from the MLM loss (Keras warns once); it is kept trainable
-    # so the saved optimizer state matches the model that zoo.load rebuilds.
-    model = zoo.BertMaskedLM(zoo.build(options["model"], **overrides))
+    backbone = zoo.build(options["model"], **overrides)
+    backbone.pooler.trainable = False  # the MLM loss never reaches the [CLS] pooler
+    model = zoo.BertMaskedLM(backbone)
 
     def evaluate(model):
         result = model.evaluate(validation, verbose=0, return_dict=True)
