@@ -24,3 +24,24 @@ def test_cli_errors(tmp_path, capsys):
     assert main(["export", "gpt-nano", "--out", str(tmp_path / "y"), "--opset", "21",
                  "--set", "num_layers=1"]) == 2
     assert "opset must be between" in capsys.readouterr().err
+
+
+def test_cli_validation_failure_exits_non_zero_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "strict"
+    code = main(["export", "gpt-nano", "--formats", "onnx", "--out", str(out), "--no-decoders", "--atol", "1e-15",
+                 "--set", "num_layers=1", "hidden_dim=16", "num_heads=2", "intermediate_dim=32",
+                 "vocabulary_size=31", "max_sequence_length=32"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Validation failed for onnx" in err and "FAIL" in err
+    assert not out.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_cli_exports_a_model_folder(tmp_path, capsys):
+    import text_models
+    from zoo.model_folder import save_model_folder
+
+    model = text_models.bert_text_model("classifier")
+    save_model_folder(tmp_path / "folder", model.model, model.tokenizer)
+    assert main(["export", str(tmp_path / "folder"), "--formats", "onnx", "--out", str(tmp_path / "out")]) == 0
+    assert "random weights" not in capsys.readouterr().out
+    assert (tmp_path / "out" / "onnx" / "sentiment" / "1" / "model.onnx").is_file()
