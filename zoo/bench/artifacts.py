@@ -2,7 +2,11 @@
 
 Runs in its own process (see ``zoo.bench.worker``). The model is built from
 its preset with random weights (seeded; speed does not depend on the
-weights, and nothing is downloaded), saved as ``model.keras`` (what the
+weights, and nothing is downloaded). Every matrix is then redrawn with its
+own values: the presets' seeded initializers give many kernels identical
+values, which tf2onnx deduplicates into one shared tensor - an artifact
+unrealistically small and cache-friendly, i.e. a flattering benchmark.
+The model is saved as ``model.keras`` (what the
 Keras runtimes load), and exported with ``export.export`` - SavedModel,
 ONNX, the fused and int8 ONNX graphs, the ONNX decoders for generation - so
 each artifact is validated against Keras exactly as users' exports are.
@@ -25,6 +29,18 @@ def _size(path):
     if os.path.isfile(path):
         return os.path.getsize(path)
     return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(path) for f in files)
+
+
+def distinct_weights(model, seed=0):
+    """Redraw every matrix (kernels, embeddings) with its own seeded values at its current scale."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    for weight in model.weights:
+        if len(weight.shape) >= 2:
+            value = np.asarray(weight)
+            scale = float(value.std()) or 0.02
+            weight.assign(rng.normal(0.0, scale, weight.shape).astype(value.dtype))
 
 
 def _attempts(needed):
@@ -65,6 +81,7 @@ def prepare(preset, overrides, folder, needed, seed=0):
     keras.utils.set_random_seed(seed)
     family = get_preset(preset).family
     model = zoo.build(preset, **{"dropout": 0.0, **overrides})
+    distinct_weights(model, seed)
     os.makedirs(folder, exist_ok=True)
     keras_path = os.path.join(folder, "model.keras")
     model.save(keras_path)

@@ -99,7 +99,7 @@ def _transformers_model(facts):
             vocab_size=c["vocabulary_size"], n_positions=c["max_sequence_length"], n_embd=c["hidden_dim"],
             n_layer=c["num_layers"], n_head=c["num_heads"], n_inner=c["intermediate_dim"],
             activation_function="gelu_new", resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0,
-            layer_norm_epsilon=c.get("layer_norm_epsilon", 1e-5))
+            layer_norm_epsilon=c.get("layer_norm_epsilon", 1e-5), bos_token_id=None, eos_token_id=None)
         model = transformers.GPT2LMHeadModel(config)
     return model.eval()
 
