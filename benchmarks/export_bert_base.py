@@ -13,7 +13,7 @@ time of the export call alone, peak RSS (``ru_maxrss`` of the child from
 ``os.wait4``) and the artifact size. Heavy (Keras' path took ~3 minutes and
 ~15 GB here): run it on a quiet machine.
 
-    python benchmarks/export_bert_base.py [--zoo-preset bert-base] [--only zoo] [--out benchmarks/results]
+    python benchmarks/export_bert_base.py [--zoo-preset bert-base] [--only zoo] [--latency] [--out benchmarks/results]
 
 ``--zoo-preset gpt2-medium`` checks that a larger model exports within the
 machine's memory (the issue's goal; Keras' path cannot).
@@ -70,6 +70,44 @@ def child_zoo(out, preset):
             "passed": report["passed"]}
 
 
+def child_latency(out, preset, repeats=20):
+    """ONNX Runtime latency of the zoo's plain, fused and int8 artifacts (what fusion buys)."""
+    import statistics
+
+    import numpy as np
+    import onnxruntime as ort
+
+    import zoo
+    from export import export
+
+    model = zoo.build(preset, dropout=0.0)
+    rng = np.random.default_rng(0)
+    for weight in model.weights:
+        weight.assign(rng.normal(0, 0.02, weight.shape).astype(weight.dtype))
+    report = export(model, os.path.join(out, "zoo"), formats=["onnx"], decoders=False, optimize=True, quantize="int8")
+    rows = {}
+    for key in ("onnx", "onnx_optimized", "onnx_int8"):
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 2
+        session = ort.InferenceSession(report["artifacts"][key]["path"], options, providers=["CPUExecutionProvider"])
+        names = [i.name for i in session.get_inputs()]
+        for batch, length in ((1, 128), (8, 128)):
+            feed = {n: (rng.integers(0, 1000, (batch, length)) if n == "token_ids" else
+                        np.ones((batch, length)) if n == "padding_mask" else np.zeros((batch, length))).astype(np.int32)
+                    for n in names}
+            session.run(None, feed)
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                session.run(None, feed)
+                times.append((time.perf_counter() - start) * 1000)
+            rows[f"{key} b{batch}x{length} ms"] = round(statistics.median(times), 2)
+    rows["fused_ops"] = report["artifacts"]["onnx_optimized"]["fused_ops"]["final_graph"]
+    rows["int8_max_abs_diff"] = {k: v["max_abs_diff"] for k, v in
+                                 report["artifacts"]["onnx_int8"]["quantization"]["outputs"].items()}
+    return rows
+
+
 def run_child(which, preset):
     """Run one exporter in a subprocess; -> its result + wall time and peak RSS."""
     with tempfile.TemporaryDirectory(prefix=f"export-bench-{which}-") as out:
@@ -93,6 +131,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--zoo-preset", default="bert-base")
     parser.add_argument("--only", choices=["keras_hub", "zoo"])
+    parser.add_argument("--latency", action="store_true",
+                        help="also time the zoo's plain / fused / int8 ONNX artifacts in onnxruntime")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--child-out", help=argparse.SUPPRESS)
@@ -100,17 +140,23 @@ def main():
 
     if args.child:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        result = child_keras_hub(args.child_out) if args.child == "keras_hub" else child_zoo(args.child_out, args.zoo_preset)
+        children = {"keras_hub": lambda: child_keras_hub(args.child_out),
+                    "zoo": lambda: child_zoo(args.child_out, args.zoo_preset),
+                    "latency": lambda: child_latency(args.child_out, args.zoo_preset)}
+        result = children[args.child]()
         with open(os.path.join(args.child_out, "result.json"), "w") as file:
             json.dump(result, file)
         return
 
+    if args.only is None and args.zoo_preset != "bert-base":
+        args.only = "zoo"  # keras-hub's side is BERT-base only
     rows = [run_child(which, args.zoo_preset) for which in ("keras_hub", "zoo") if args.only in (None, which)]
+    latency = run_child("latency", args.zoo_preset) if args.latency else None
     for row in rows:
         print(json.dumps(row))
     summary = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
                "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "zoo_preset": args.zoo_preset,
-               "rows": rows}
+               "rows": rows, "latency": latency}
     if len(rows) == 2 and all(r["exit_code"] == 0 for r in rows):
         keras_row, zoo_row = rows
         summary["zoo_over_keras"] = {
@@ -130,6 +176,10 @@ def main():
                        f"{r['peak_rss_gb']} | {r.get('artifact_bytes', 0) / 1e6:.0f} | {diff if diff is not None else '-'} |\n")
         if "zoo_over_keras" in summary:
             file.write(f"\nzoo / keras: {summary['zoo_over_keras']}\n")
+        if latency:
+            file.write("\nonnxruntime latency of the zoo's artifacts (median ms, 2 threads):\n\n")
+            for key, value in latency.items():
+                file.write(f"- {key}: {value}\n")
     print(f"wrote {stem}.json and .md")
 
 

@@ -4,12 +4,16 @@
     report = export(model, "artifacts/gpt2", formats=["savedmodel", "onnx"], optimize=True, quantize="int8")
     print(report)
 
-One concept per file: ``savedmodel`` (TF Serving folder, signatures),
+One concept per file: ``pipeline`` (``export`` itself), ``staging`` (safe
+writing), ``model_info`` (what is being exported), ``inputs`` (validation
+batches), ``validate`` (Keras vs artifact), ``manifest`` (manifest.json),
+``savedmodel`` (TF Serving folder, ``serving_default``), ``text_signatures``
+(tokenizer in the graph: ``predict_text``, ``embed_text``, ``generate``),
 ``onnx`` (tf2onnx conversion, axis names, external data), ``triton``
-(model-repository entries), ``onnx_decoders`` (decoders with past state and
-an onnxruntime greedy loop), ``optimize`` (fusion, int8, fp16),
-``validate`` (Keras vs artifact), ``manifest`` (manifest.json),
-``staging`` (safe writing), ``pipeline`` (``export`` itself).
+(model-repository entries), ``onnx_decoders`` (decoders with past state),
+``onnx_generate`` (onnxruntime greedy loop over them), ``fusion`` (rewrite
+into ONNX Runtime's fused ops), ``optimize`` (fusion + ORT optimizer, int8,
+fp16), ``task_metrics`` (int8's cost on the task), ``errors``.
 """
 
 from export.errors import ExportError, ValidationError
