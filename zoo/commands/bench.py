@@ -38,7 +38,7 @@ def cmd_bench(args):
 
 def register(subparsers):
     p = subparsers.add_parser("bench", help="benchmark models across runtimes and peers (report.md, JSON, CSV, PNG)")
-    p.add_argument("--suite", default="smoke", help="a suite name (smoke, default, full) or a suite JSON file")
+    p.add_argument("--suite", default="default", help="a suite name (smoke, default, full) or a suite JSON file (default: default)")
     p.add_argument("--out", default="bench-report", help="output folder (default: bench-report)")
     p.add_argument("--models", help="comma-separated model labels of the suite to run (default: all)")
     p.add_argument("--runtimes", help="comma-separated runtimes to run (default: the suite's)")
