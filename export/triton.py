@@ -28,7 +28,11 @@ def _tensor_entry(value):
     dtype = _TRITON_TYPES.get(tensor.elem_type)
     if dtype is None:
         raise ValueError(f"ONNX tensor {value.name!r} has a type Triton configs do not cover ({tensor.elem_type}).")
-    return f'  {{\n    name: "{value.name}"\n    data_type: {dtype}\n    dims: [ {", ".join(map(str, dims))} ]\n  }}'
+    reshape = ""
+    if not dims:  # a scalar (e.g. a decoder's cache_index): Triton wants dims, so [1] reshaped to []
+        dims, reshape = [1], "\n    reshape: { shape: [ ] }"
+    return (f'  {{\n    name: "{value.name}"\n    data_type: {dtype}\n'
+            f'    dims: [ {", ".join(map(str, dims))} ]{reshape}\n  }}')
 
 
 def config_text(name, onnx_model):

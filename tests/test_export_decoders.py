@@ -17,6 +17,8 @@ def test_gpt_decoder_with_past_matches_keras_greedy(tmp_path):
     inputs = decoder["signatures"]["model"]["inputs"]
     assert inputs["past_key_values"]["shape"] == ["batch", 2, 2, "cache_sequence", 2, 4]
     assert "present_key_values" in decoder["signatures"]["model"]["outputs"]
+    config = (tmp_path / "lm" / "onnx" / "lm_decoder" / "config.pbtxt").read_text()
+    assert 'name: "cache_index"' in config and "reshape: { shape: [ ] }" in config  # Triton scalar
 
     runner = GptRunner(decoder["path"])
     prompts = [[1, 2, 3, 4, 5], [7], [9, 10, 11]]
