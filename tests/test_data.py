@@ -41,6 +41,8 @@ def test_char_eval_windows_cover_the_split_once():
     xs = np.concatenate([x.numpy() for x, _ in batches])
     assert xs.shape == (100, 10)
     np.testing.assert_array_equal(xs.ravel(), np.arange(1000))
+    few = np.concatenate([x.numpy() for x, _ in data.char_eval_windows(ids, 10, 5, max_windows=5)])
+    np.testing.assert_array_equal(few[:, 0], [0, 250, 500, 740, 990])
 
 
 def test_rt_polarity_split_matches_the_issue():

@@ -174,20 +174,24 @@ def char_windows(ids, block_size, batch_size, seed=0):
     )
 
 
-def char_eval_windows(ids, block_size, batch_size):
+def char_eval_windows(ids, block_size, batch_size, max_windows=0):
     """Every non-overlapping window of the split once, in fixed-size batches.
 
     The mean loss over it is the mean cross-entropy per character with the
     same context distribution as nanoGPT's random windows, but exact and
     repeatable (nanoGPT estimates it from a few random batches). A tail
     shorter than one full batch of windows is dropped so every batch has one
-    shape (one XLA compilation).
+    shape (one XLA compilation). ``max_windows`` > 0 keeps that many windows,
+    evenly spaced through the split (a cheaper estimate for frequent evaluation).
     """
     _check_window(ids, block_size, "validation")
     count = (len(ids) - 1) // block_size
     usable = count * block_size
     x = np.asarray(ids[:usable], np.int32).reshape(count, block_size)
     y = np.asarray(ids[1 : usable + 1], np.int32).reshape(count, block_size)
+    if 0 < max_windows < count:
+        keep = np.linspace(0, count - 1, max_windows).round().astype(int)
+        x, y, count = x[keep], y[keep], max_windows
     if count < batch_size:
         batch_size = count
     return tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size, drop_remainder=True).cache()

@@ -36,6 +36,8 @@ def _options(model, block_size, batch_size, iterations, learning_rate, dropout, 
         "iterations": Option(iterations, "optimizer steps (rounded up to a multiple of eval_interval)"),
         "eval_interval": Option(250, "optimizer steps between validation evaluations and checkpoints"),
         "eval_batch_size": Option(64, "windows per validation batch"),
+        "eval_windows": Option(0, "validation windows evaluated every eval_interval, evenly spaced "
+                                  "(0 = all); the final val_loss always uses the whole split"),
         "steps_per_execution": Option(50, "optimizer steps per compiled call (a tiny model's step "
                                           "is shorter than a Python round trip)"),
         "dropout": Option(dropout, "dropout rate of the model"),
@@ -63,6 +65,8 @@ def _setup(options, initial_epoch):
     train = data.char_windows(corpus.train_ids, options["block_size"], options["batch_size"],
                               seed=options["seed"] + 7919 * initial_epoch)
     validation = data.char_eval_windows(corpus.val_ids, options["block_size"], options["eval_batch_size"])
+    periodic = validation if not options["eval_windows"] else data.char_eval_windows(
+        corpus.val_ids, options["block_size"], options["eval_batch_size"], max_windows=options["eval_windows"])
 
     def evaluate(model):
         result = model.evaluate(validation, verbose=0, return_dict=True)
@@ -76,7 +80,7 @@ def _setup(options, initial_epoch):
         epochs=epochs,
         total_steps=epochs * interval,
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        validation=validation,
+        validation=periodic,
         evaluate=evaluate,
         tokenizer=character_tokenizer(corpus.vocabulary),
     )
