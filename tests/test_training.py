@@ -161,6 +161,12 @@ def test_cli_lists_recipes_and_reports_errors(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["train", "--help"])
     assert "gpt-shakespeare-char" in capsys.readouterr().out and "seq2seq-multi30k" in zoo.training.list_recipes()
+    from zoo.cli import make_parser
+
+    args = make_parser().parse_args(["train", "bert-sentiment", "--jit-compile", "false", "--epochs", "2",
+                                     "--pooling", "mean", "--learning-rate", "1e-4"])
+    assert (args.jit_compile, args.epochs, args.pooling, args.learning_rate) == (False, 2, "mean", 1e-4)
+    assert args.max_length is None  # unset flags keep the recipe's defaults
     (tmp_path / "file.txt").write_text("x")
     assert main(["train", "gpt-shakespeare-char", "--out", str(tmp_path), "--iterations", "10"]) == 2
     assert "not empty" in capsys.readouterr().err
