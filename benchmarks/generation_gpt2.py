@@ -161,6 +161,7 @@ def environment():
         keras_hub=keras_hub.__version__,
         zoo=zoo.__version__,
         date_utc=time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
+        load_average_1_5_15=[round(x, 2) for x in os.getloadavg()],  # shared machines: context for the numbers
     )
 
 
