@@ -35,6 +35,9 @@ COMMON = {
     "strategy": Option("default", "tf.distribute strategy: 'default' (one device) or 'mirrored' "
                                   "(all GPUs, else all logical CPU devices)", choices=("default", "mirrored")),
     "jit_compile": Option(True, "compile train/eval steps with XLA"),
+    "precision": Option("float32", "Keras dtype policy while building the model: 'float32' or "
+                                   "'mixed_bfloat16' (bfloat16 compute, float32 weights and logits)",
+                        choices=("float32", "mixed_bfloat16")),
     "steps_per_execution": Option(1, "optimizer steps per compiled call (fewer Python round trips; "
                                      "the progress bar moves in these increments)"),
     "time_limit_minutes": Option(0.0, "stop training after this much wall time (0 = no limit); "

@@ -78,8 +78,14 @@ def run(recipe, out_dir, overwrite=False, verbose="auto", callbacks=(), **overri
     if verbose and options["jit_compile"] and not jit_compile:
         print("Note: XLA is off for a multi-replica run on CPU devices (TensorFlow cannot compile "
               "reads of variables on other CPU devices); it stays on for GPUs and one device.")
+    previous_policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(options["precision"])
+    try:
+        with strategy.scope():
+            task = recipe.setup(options, start_epoch)
+    finally:
+        keras.config.set_dtype_policy(previous_policy)
     with strategy.scope():
-        task = recipe.setup(options, start_epoch)
         task.model.compile(
             optimizer=adamw(options, task.total_steps),
             loss=task.loss,
