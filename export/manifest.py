@@ -59,6 +59,14 @@ def _jsonable(value):
     return json.loads(json.dumps(value, default=str))
 
 
+def _relative_paths(artifacts, out_dir):
+    """Artifact paths relative to the export folder, so the manifest survives a move."""
+    for artifact in artifacts.values():
+        if "path" in artifact:
+            artifact["path"] = os.path.relpath(artifact["path"], out_dir).replace(os.sep, "/")
+    return artifacts
+
+
 def build_manifest(root, info, report, opset):
     return {
         "format_version": FORMAT_VERSION,
@@ -73,7 +81,7 @@ def build_manifest(root, info, report, opset):
         },
         "libraries": library_versions(),
         "opset": opset,
-        "artifacts": _jsonable(report["artifacts"]),
+        "artifacts": _relative_paths(_jsonable(report["artifacts"]), report["out_dir"]),
         "notes": list(report.get("notes", [])),
         "files": file_entries(root),
     }

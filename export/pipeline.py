@@ -58,12 +58,13 @@ def check_formats(formats):
     return formats
 
 
-def _check_arguments(formats, quantize, atol, opset):
+def _check_arguments(formats, quantize, atol, opset, optimize=False, fp16=False):
     formats = check_formats(formats)
     if quantize not in QUANTIZE:
         raise ExportError(f"quantize must be one of {QUANTIZE}, got {quantize!r}.")
-    if quantize and "onnx" not in formats:
-        raise ExportError("quantize applies to ONNX artifacts: add 'onnx' to formats.")
+    for flag, value in (("quantize", quantize), ("optimize", optimize), ("fp16", fp16)):
+        if value and "onnx" not in formats:
+            raise ExportError(f"{flag} applies to ONNX artifacts: add 'onnx' to formats.")
     try:
         atol = float(atol)
     except (TypeError, ValueError):
@@ -253,7 +254,7 @@ def export(
     Raises ExportError for bad arguments, ValidationError when an artifact
     differs from Keras beyond ``atol`` (nothing is written then).
     """
-    formats, opset, atol = _check_arguments(formats, quantize, atol, opset)
+    formats, opset, atol = _check_arguments(formats, quantize, atol, opset, optimize, fp16)
     info = describe(model, name=name)
     out_dir = staging.check_target(out_dir, force)
     with staging.staged_output(out_dir, force=force) as root:

@@ -48,6 +48,7 @@ def test_family_exports_savedmodel_and_onnx(family, tmp_path):
     assert manifest["libraries"]["tensorflow"] == tf.__version__
     assert manifest["opset"] == 17 and verify_files(out) == []
     assert any(f["path"].endswith("model.onnx") and len(f["sha256"]) == 64 for f in manifest["files"])
+    assert manifest["artifacts"]["onnx"]["path"] == f"onnx/{name}/1/model.onnx"  # relative to the folder
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".")]  # no staging leftovers
 
     # the SavedModel, loaded fresh, runs a third shape

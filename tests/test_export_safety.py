@@ -105,3 +105,8 @@ def test_bad_quantize_and_atol(tmp_path):
         export(tiny_model("gpt"), tmp_path / "x", quantize="int4")
     with pytest.raises(ExportError, match="atol must be a positive number"):
         export(tiny_model("gpt"), tmp_path / "x", atol=0)
+
+
+def test_optimize_needs_onnx(tmp_path):
+    with pytest.raises(ExportError, match="optimize applies to ONNX"):
+        export(tiny_model("gpt"), tmp_path / "x", formats=["savedmodel"], optimize=True)
