@@ -87,3 +87,21 @@ def test_cli_generate_text_and_ids(char_folder, capsys):
     assert len(capsys.readouterr().out.split()) <= 3
     assert main(["generate", str(folder), "ROMEO:", "--sampler", "nope"]) == 2
     assert "Valid samplers" in capsys.readouterr().err
+
+
+def test_gpt2_style_byte_pair_folder_generates_text(tmp_path):
+    from zoo.corpora import corpus_path
+    from zoo.tokenizers import train_byte_pair
+
+    with open(corpus_path("tinyshakespeare.txt"), encoding="utf-8") as file:
+        lines = file.read().splitlines()[:500]
+    tokenizer = train_byte_pair(lines, vocabulary_size=300)
+    model = tiny_model("gpt", vocabulary_size=tokenizer.vocabulary_size(), max_sequence_length=32)
+    save_model_folder(tmp_path, model, tokenizer)
+    lm = zoo.load(tmp_path)
+    end = tokenizer.token_to_id("<|endoftext|>")
+    assert lm.generation["stop_token_ids"] == [end]  # guessed from the tokenizer
+    prompt = "First Citizen:"
+    out = lm.generate(prompt, max_new_tokens=6, sampler="top_k", top_k=5, seed=0)
+    assert isinstance(out, str)
+    assert out == lm.generate(prompt, max_new_tokens=6, sampler="top_k", top_k=5, seed=0)
