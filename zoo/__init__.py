@@ -13,10 +13,11 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-from zoo import layers, models  # noqa: E402  (registers classes with Keras)
+from zoo import layers, models, tokenizers  # noqa: E402  (registers classes with Keras)
 from zoo.api import build, list_models, load  # noqa: E402
 from zoo.checkpoints import from_huggingface  # noqa: E402
 from zoo.generation import generate  # noqa: E402
+from zoo.model_folder import TextModel, save_model_folder  # noqa: E402
 from zoo.layers.embeddings import check_token_ids  # noqa: E402
 from zoo.models import (  # noqa: E402
     Bert,
@@ -40,6 +41,7 @@ __all__ = [
     "LstmLM",
     "PRESETS",
     "Seq2Seq",
+    "TextModel",
     "build",
     "check_token_ids",
     "from_huggingface",
@@ -48,4 +50,6 @@ __all__ = [
     "list_models",
     "load",
     "models",
+    "save_model_folder",
+    "tokenizers",
 ]

@@ -53,7 +53,9 @@ def load_tokenizer(folder, family):
 
     if family == "bert":
         lowercase, strip_accents = _bert_casing(folder)
-        return tokenizers.wordpiece_tokenizer(paths[0], lowercase=lowercase, strip_accents=strip_accents)
+        return tokenizers.wordpiece_tokenizer(
+            paths[0], lowercase=lowercase, strip_accents=strip_accents, normalization="bert"
+        )
     return tokenizers.byte_pair_tokenizer(paths[0], paths[1])
 
 
@@ -87,7 +89,7 @@ def _from_tokenizer_json(path, family, folder):
         lowercase, strip_accents = _bert_casing(folder, spec.get("normalizer") or {})
         return tokenizers.wordpiece_tokenizer(
             model["vocab"], lowercase=lowercase, strip_accents=strip_accents,
-            oov_token=model.get("unk_token", "[UNK]"),
+            oov_token=model.get("unk_token", "[UNK]"), normalization="bert",
         )
     if kind != "BPE" or not isinstance(model.get("vocab"), dict):
         raise CheckpointError(f"{path} holds a {kind} tokenizer; a GPT-2 checkpoint needs byte-level BPE.")
