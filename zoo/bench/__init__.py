@@ -19,7 +19,7 @@ cases import ``zoo.bench`` modules without loading TensorFlow.
 from zoo.bench.runtimes import RUNTIMES, TASKS
 
 
-def run(suite="smoke", out_dir="bench-report", models=None, runtimes=None, progress=True):
+def run(suite="default", out_dir="bench-report", models=None, runtimes=None, progress=True, keep_artifacts=False):
     """Run a suite and write ``results.json``, ``results.csv``, ``report.md`` and PNGs into ``out_dir``.
 
     Args:
@@ -28,12 +28,15 @@ def run(suite="smoke", out_dir="bench-report", models=None, runtimes=None, progr
         out_dir: where the outputs go (created; worker logs in ``out_dir/work``).
         models, runtimes: optional lists narrowing the suite.
         progress: show a progress bar on stderr.
+        keep_artifacts: keep each model's exported artifacts in ``out_dir/work/artifacts``
+            (deleted after the model's cases by default; they can be large).
     Returns the results dict (also ``results.json``). Raises ``SuiteError``
     (a ValueError) for an unknown suite, model or runtime, listing the valid ones.
     """
     from zoo.bench.runner import run_suite
 
-    return run_suite(suite, out_dir, models=models, runtimes=runtimes, progress=progress)
+    return run_suite(suite, out_dir, models=models, runtimes=runtimes, progress=progress,
+                     keep_artifacts=keep_artifacts)
 
 
 def list_suites():

@@ -50,7 +50,8 @@ def header(results):
         f"{suite['max_seconds']} s). Latency p50/p90/p99 in ms; seq/s and tok/s from p50 (tok/s: tokens read "
         "for forward, tokens generated for generate); load = artifact load (peers: build from config); "
         "RSS = peak resident memory of the case's process; Δ = max abs difference from Keras found by "
-        "export validation; GFLOP/s from analytic matmul FLOPs (`zoo.bench.flops`); "
+        "export validation; GFLOP/s from analytic matmul FLOPs (`zoo.bench.flops`) and % of the fp32 "
+        "GEMM peak (int8 graphs count the same FLOPs, so they can pass 100%); "
         "**vs peer** = fastest peer's p50 / this p50 at the same shape (> 1: faster than the best peer).",
         "",
     ]

@@ -15,6 +15,8 @@ shows the step in flight; each worker's log is kept in ``DIR/work/logs``.
 
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -28,13 +30,25 @@ WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
 PROBE_TIMEOUT = 300
 
 
+NOISE = ("I0000", "W0000", "E0000", "WARNING: All log messages")  # TensorFlow/absl start-up chatter
+
+
 def _last_line(path):
+    """The log's last meaningful line (the exception, usually), skipping TensorFlow's start-up chatter."""
     try:
         with open(path, encoding="utf-8", errors="replace") as file:
-            lines = [line.strip() for line in file if line.strip()]
-        return lines[-1][:300] if lines else "(empty log)"
+            lines = [line.strip() for line in file if line.strip() and not line.startswith(NOISE)]
+        return lines[-1][:300] if lines else "no error message in the log"
     except OSError:
         return "(no log)"
+
+
+def _exit_reason(code):
+    if code is not None and code < 0:
+        name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+        hint = " - the kernel's out-of-memory killer, most likely" if -code == signal.SIGKILL else ""
+        return f"killed by {name}{hint}"
+    return f"exited with code {code}"
 
 
 def run_worker(request, work_dir, name, timeout):
@@ -58,8 +72,8 @@ def run_worker(request, work_dir, name, timeout):
                     "error": f"timed out after {timeout:g} s (raise timeout_seconds in the suite); log: {log_path}"}
     if not os.path.exists(result_path):
         return {"status": "failed", "log": log_path,
-                "error": f"worker exited with code {process.returncode} and no result (crashed or ran out of "
-                         f"memory?): {_last_line(log_path)}; log: {log_path}"}
+                "error": f"worker {_exit_reason(process.returncode)} without a result: {_last_line(log_path)}; "
+                         f"log: {log_path}"}
     with open(result_path, encoding="utf-8") as file:
         result = json.load(file)
     result["log"] = log_path
@@ -91,11 +105,24 @@ def _probe(work_dir):
     return result
 
 
-def run_suite(suite="smoke", out_dir="bench-report", models=None, runtimes=None, progress=True):
+def _preset_facts(entry, family):
+    """Facts for the peers when the zoo model could not be prepared: the preset's config + overrides."""
+    from zoo.presets import get_preset
+
+    config = {**get_preset(entry["model"]).config, **entry["overrides"]}
+    if not all(isinstance(v, (int, float, str, bool)) for v in config.values()):
+        return None
+    return {"status": "ok", "family": family, "config": config, "parameters": None, "artifacts": {}, "errors": {}}
+
+
+def run_suite(suite="smoke", out_dir="bench-report", models=None, runtimes=None, progress=True,
+              keep_artifacts=False):
     """Run ``suite`` (a name, a JSON path or a dict) and write its report into ``out_dir``.
 
-    ``models`` / ``runtimes`` narrow the suite (lists of names). Returns the
-    results dict that is also written as ``results.json``.
+    ``models`` / ``runtimes`` narrow the suite (lists of names). Each model's
+    exported artifacts (``out_dir/work/artifacts``; BERT-base's take ~1.5 GB)
+    are deleted once its cases have run, unless ``keep_artifacts``. Returns
+    the results dict that is also written as ``results.json``.
     """
     from zoo.bench import report
     from zoo.presets import get_preset
@@ -120,10 +147,13 @@ def run_suite(suite="smoke", out_dir="bench-report", models=None, runtimes=None,
         plan = {r: skip_reason(r, family, task, machine) for r in entry["runtimes"]}
         needed = sorted({_needed_artifact(r, task) for r, why in plan.items() if why is None})
         bar.set_description(f"{label}: build + export {', '.join(n for n in needed if n != 'none') or 'model'}")
+        artifacts_dir = os.path.join(work_dir, "artifacts", f"{index}-{label}")
         facts = run_worker({"action": "prepare", "preset": entry["model"], "overrides": entry["overrides"],
-                            "folder": os.path.join(work_dir, "artifacts", f"{index}-{label}"), "needed": needed,
+                            "folder": artifacts_dir, "needed": needed,
                             "seed": suite["seed"]}, work_dir, f"{index}-{label}-prepare", suite["timeout_seconds"])
         bar.update(1)
+        # Peers need only the configuration: they still run when the zoo's build or export failed.
+        fallback = facts if facts["status"] == "ok" else _preset_facts(entry, family)
         model_facts[label] = {k: facts.get(k) for k in ("status", "error", "family", "parameters", "config",
                                                         "errors", "export_seconds")}
         for runtime in entry["runtimes"]:
@@ -132,23 +162,26 @@ def run_suite(suite="smoke", out_dir="bench-report", models=None, runtimes=None,
             artifact = _needed_artifact(runtime, task)
             if plan[runtime]:
                 rows += records_lib.not_run(suite["name"], entry, family, runtime, kind, "skipped", plan[runtime], facts)
-            elif facts["status"] != "ok":
+            elif facts["status"] != "ok" and (kind != "peer" or fallback is None):
                 rows += records_lib.not_run(suite["name"], entry, family, runtime, kind, "failed",
                                             f"model build/export failed: {facts['error']}")
-            elif artifact in facts["errors"]:
+            elif artifact in facts.get("errors", {}):
                 rows += records_lib.not_run(suite["name"], entry, family, runtime, kind, "failed",
                                             f"export of {artifact} failed: {facts['errors'][artifact]}", facts)
             else:
-                request = {"action": "case", "runtime": runtime, "kind": kind, "task": task, "facts": facts,
+                case_facts = facts if facts["status"] == "ok" else fallback
+                request = {"action": "case", "runtime": runtime, "kind": kind, "task": task, "facts": case_facts,
                            "uses_tensorflow": RUNTIMES[runtime].uses_tensorflow,
                            "shapes": records_lib.shapes(entry), **timing}
                 result = run_worker(request, work_dir, f"{index}-{label}-{runtime}", suite["timeout_seconds"])
                 if result["status"] == "ok":
-                    rows += records_lib.measured(suite["name"], entry, family, runtime, kind, result, facts, peak)
+                    rows += records_lib.measured(suite["name"], entry, family, runtime, kind, result, case_facts, peak)
                 else:
                     rows += records_lib.not_run(suite["name"], entry, family, runtime, kind, "failed",
                                                 result["error"], facts)
             bar.update(1)
+        if not keep_artifacts:
+            shutil.rmtree(artifacts_dir, ignore_errors=True)
     bar.set_description("done")
     bar.close()
     records_lib.best_peer_ratio(rows)

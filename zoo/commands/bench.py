@@ -26,7 +26,7 @@ def cmd_bench(args):
         return 0
     suite = bench.load_suite(args.suite)  # bad names fail here, before any work
     results = bench.run(suite, args.out, models=_names(args.models), runtimes=_names(args.runtimes),
-                        progress=not args.no_progress)
+                        progress=not args.no_progress, keep_artifacts=args.keep_artifacts)
     counts = {}
     for row in results["records"]:
         counts[row["status"]] = counts.get(row["status"], 0) + 1
@@ -43,5 +43,7 @@ def register(subparsers):
     p.add_argument("--models", help="comma-separated model labels of the suite to run (default: all)")
     p.add_argument("--runtimes", help="comma-separated runtimes to run (default: the suite's)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--keep-artifacts", action="store_true",
+                   help="keep the exported models in DIR/work/artifacts (deleted after each model by default)")
     p.add_argument("--list", action="store_true", help="list suites and runtimes, then exit")
     p.set_defaults(func=cmd_bench)
