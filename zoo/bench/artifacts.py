@@ -65,11 +65,16 @@ def _attempts(needed):
     return attempts
 
 
-def prepare(preset, overrides, folder, needed, seed=0):
+KILLED = "the prepare process died during this export (see the prepare step's error)"
+
+
+def prepare(preset, overrides, folder, needed, seed=0, checkpoint=None):
     """Build ``preset`` and write the ``needed`` artifacts under ``folder``; return the model's facts.
 
     ``needed``: artifact keys (``savedmodel``, ``onnx``, ``onnx_optimized``,
-    ``onnx_int8``, ``onnx_decoder``). Returns {"family", "config",
+    ``onnx_int8``, ``onnx_decoder``). ``checkpoint(facts)``, if given, is
+    called whenever an artifact is written, so a process killed during a
+    later export (out of memory) still leaves what was done. Returns {"family", "config",
     "parameters", "artifacts": {key: {"path", "size_bytes", "max_abs_diff"}},
     "errors": {key: message}, "export_seconds"}.
     """
@@ -97,6 +102,8 @@ def prepare(preset, overrides, folder, needed, seed=0):
     if family == "seq2seq" and "onnx_decoder" in wanted:
         wanted.add("onnx_encoder")
     remaining = set(wanted)
+    if checkpoint is not None:
+        checkpoint({**facts, "errors": {key: KILLED for key in remaining}})
     from export import export
 
     for number, options in enumerate(_attempts(wanted)):
@@ -121,6 +128,8 @@ def prepare(preset, overrides, folder, needed, seed=0):
                                            "max_abs_diff": max(diffs) if diffs else None}
                 remaining.discard(key)
                 facts["errors"].pop(key, None)
+        if checkpoint is not None:
+            checkpoint({**facts, "errors": {**facts["errors"], **{key: KILLED for key in remaining}}})
         if not remaining:
             break
     for key in remaining:

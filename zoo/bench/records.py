@@ -16,6 +16,7 @@ FIELDS = (
     "p50_ms", "p90_ms", "p99_ms", "mean_ms", "min_ms", "iterations",
     "sequences_per_s", "tokens_per_s", "first_call_s", "load_s", "peak_rss_mb", "artifact_bytes",
     "max_abs_diff_vs_keras", "parameters", "gflop_per_call", "gflops_per_s", "percent_of_peak",
+    "background_cores",
 )
 
 
@@ -61,6 +62,7 @@ def measured(suite_name, entry, family, runtime, kind, result, facts, peak_gflop
     for shape in shapes(entry):
         row = _base(suite_name, entry, family, runtime, kind, shape, facts)
         row.update(load_s=result.get("load_s"), peak_rss_mb=result.get("peak_rss_mb"),
+                   background_cores=result.get("background_cores"),
                    artifact_bytes=artifact.get("size_bytes"), max_abs_diff_vs_keras=artifact.get("max_abs_diff"))
         measured_shape = by_shape.get(shape)
         if measured_shape is None or measured_shape.get("status") != "ok":

@@ -52,7 +52,9 @@ def header(results):
         "RSS = peak resident memory of the case's process; Δ = max abs difference from Keras found by "
         "export validation; GFLOP/s from analytic matmul FLOPs (`zoo.bench.flops`) and % of the fp32 "
         "GEMM peak (int8 graphs count the same FLOPs, so they can pass 100%); "
-        "**vs peer** = fastest peer's p50 / this p50 at the same shape (> 1: faster than the best peer).",
+        "**vs peer** = fastest peer's p50 / this p50 at the same shape (> 1: faster than the best peer); "
+        "**bg cores** = CPU cores other processes kept busy during the case (machine busy time minus the "
+        "case's own; well above 0 means the case shared the machine and its numbers are pessimistic).",
         "",
     ]
 
@@ -66,7 +68,7 @@ def model_table(results, label):
     lines = [f"## {label} — {first['task']} ({first['family']}, preset `{first['preset']}`, {params})", ""]
     columns = ["runtime", "batch", "length"] + (["new"] if generate else []) + [
         "p50 ms", "p90 ms", "p99 ms", "seq/s", "tok/s", "first call s", "load s", "RSS MB", "size MB",
-        "Δ vs Keras", "GFLOP/s", "% peak", "vs peer"]
+        "Δ vs Keras", "GFLOP/s", "% peak", "vs peer", "bg cores"]
     lines += ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     ok = sorted((r for r in rows if r["status"] == "ok"),
                 key=lambda r: (r["batch_size"], r["sequence_length"], r["new_tokens"] or 0))
@@ -79,7 +81,7 @@ def model_table(results, label):
             _fmt(r["p50_ms"], 2), _fmt(r["p90_ms"], 2), _fmt(r["p99_ms"], 2), _fmt(r["sequences_per_s"], 1),
             _fmt(r["tokens_per_s"], 0), _fmt(r["first_call_s"], 2), _fmt(r["load_s"], 2), _fmt(r["peak_rss_mb"], 0),
             _fmt(r["artifact_bytes"], 1, 1 / 2**20), diff, _fmt(r["gflops_per_s"], 1), _fmt(r["percent_of_peak"], 1),
-            speedup]
+            speedup, _fmt(r["background_cores"], 2)]
         lines.append("| " + " | ".join(cells) + " |")
     if not ok:
         lines.append("| (no runtime measured) |" + " |" * (len(columns) - 1))

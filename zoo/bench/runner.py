@@ -43,6 +43,39 @@ def _last_line(path):
         return "(no log)"
 
 
+def _busy_cpu_seconds():
+    """CPU seconds the whole machine has spent busy (Linux /proc/stat), or None elsewhere."""
+    try:
+        with open("/proc/stat", encoding="ascii") as file:
+            fields = [int(v) for v in file.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _wait(process, timeout):
+    """os.wait4 with a timeout: (pid, status, rusage of the child)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            return pid, status, usage
+        if time.monotonic() > deadline:
+            raise subprocess.TimeoutExpired(process.args, timeout)
+        time.sleep(0.05)
+
+
+def _background_cores(busy_before, start, usage):
+    """Average number of cores other processes kept busy while a case ran: the machine's busy CPU
+    time minus the case's own, over the wall time. Near 0 on a quiet machine; flags shared runs."""
+    busy_after, wall = _busy_cpu_seconds(), time.perf_counter() - start
+    if busy_before is None or busy_after is None or wall <= 0:
+        return None
+    own = usage.ru_utime + usage.ru_stime
+    return round(max(0.0, (busy_after - busy_before - own) / wall), 2)
+
+
 def _exit_reason(code):
     if code is not None and code < 0:
         name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
@@ -63,20 +96,30 @@ def run_worker(request, work_dir, name, timeout):
     if os.path.exists(result_path):
         os.remove(result_path)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "KERAS_BACKEND": "tensorflow", "PYTHONWARNINGS": "ignore"}
+    busy_before, start = _busy_cpu_seconds(), time.perf_counter()
     with open(log_path, "w", encoding="utf-8") as log:
+        process = subprocess.Popen([sys.executable, WORKER, request_path, result_path], stdout=log,
+                                   stderr=subprocess.STDOUT, env=env)
         try:
-            process = subprocess.run([sys.executable, WORKER, request_path, result_path], stdout=log,
-                                     stderr=subprocess.STDOUT, timeout=timeout, env=env, check=False)
+            _, status, usage = _wait(process, timeout)
         except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
             return {"status": "failed", "log": log_path,
                     "error": f"timed out after {timeout:g} s (raise timeout_seconds in the suite); log: {log_path}"}
+    process.returncode = os.waitstatus_to_exitcode(status)
+    background = _background_cores(busy_before, start, usage)
     if not os.path.exists(result_path):
         return {"status": "failed", "log": log_path,
                 "error": f"worker {_exit_reason(process.returncode)} without a result: {_last_line(log_path)}; "
                          f"log: {log_path}"}
     with open(result_path, encoding="utf-8") as file:
         result = json.load(file)
+    if result.pop("partial", False) and process.returncode != 0:  # a prepare step killed mid-export
+        died = f"the prepare process {_exit_reason(process.returncode)} during this export; log: {log_path}"
+        result["errors"] = {key: died for key in result.get("errors", {})}
     result["log"] = log_path
+    result["background_cores"] = background
     return result
 
 

@@ -83,8 +83,18 @@ def run_case(request):
 def prepare(request):
     from zoo.bench import artifacts
 
+    def checkpoint(facts):  # a partial result, replaced by the final one unless this process is killed
+        _write(request["result_path"], {**facts, "status": "ok", "partial": True})
+
     return artifacts.prepare(request["preset"], request["overrides"], request["folder"],
-                             set(request["needed"]), request.get("seed", 0))
+                             set(request["needed"]), request.get("seed", 0), checkpoint=checkpoint)
+
+
+def _write(path, result):
+    temporary = path + ".tmp"
+    with open(temporary, "w", encoding="utf-8") as file:
+        json.dump(result, file)
+    os.replace(temporary, path)
 
 
 def _one_line(error):
@@ -100,6 +110,7 @@ def main(argv):
     with open(request_path, encoding="utf-8") as file:
         request = json.load(file)
     action = request["action"]
+    request["result_path"] = result_path
     _setup_imports(request.get("uses_tensorflow", True))
     try:
         result = ACTIONS[action](request)
@@ -109,8 +120,7 @@ def main(argv):
         traceback.print_exc()
         result = {"status": "failed", "error": _one_line(error)}
         code = 1
-    with open(result_path, "w", encoding="utf-8") as file:
-        json.dump(result, file)
+    _write(result_path, result)
     return code
 
 
