@@ -90,7 +90,7 @@ def _generate_signature(info):
 
     model = info.model
     decoder = decoder_for(model)
-    loop = generation._compiled_loop(model, decoder, "greedy", 1)
+    loop = generation.compiled_decode_loop(model, decoder, "greedy", 1)
     length = generate_length(info)
     chunk = decoder.prefill_chunk
     stops = list(info.generation.get("stop_token_ids") or [])[: generation.MAX_STOP_TOKENS]
