@@ -41,7 +41,11 @@ def _size(path):
 def child_keras_hub(out):
     import keras_hub
 
+    import numpy as np
+
     model = keras_hub.models.BertBackbone(**BERT_BASE)
+    ones = np.ones((1, 8), "int32")
+    model({"token_ids": ones, "segment_ids": 0 * ones, "padding_mask": ones})  # export needs a called model
     path = os.path.join(out, "model.onnx")
     start = time.perf_counter()
     model.export(path, format="onnx")

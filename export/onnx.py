@@ -154,11 +154,36 @@ def to_onnx(model, opset=DEFAULT_OPSET, large_model=False, info=None):
     return onnx_model
 
 
+# tf2onnx's large-model mode keeps the weights out of the TensorFlow GraphDef it
+# optimizes; see convert_model.
+LOW_MEMORY_CONVERSION = False  # measured on bert-base: 18.8 GB peak vs 15.8 GB without; no gain, so off
+
+
+def inline_external(onnx_model, tensors):
+    """Put tf2onnx's external tensors back into the ModelProto (for models < 2 GB)."""
+    for tensor in onnx_model.graph.initializer:
+        if tensor.data_location == onnx.TensorProto.EXTERNAL:
+            location = {entry.key: entry.value for entry in tensor.external_data}["location"]
+            tensor.raw_data = tensors[location]
+            del tensor.external_data[:]
+            tensor.data_location = onnx.TensorProto.DEFAULT
+    return onnx_model
+
+
 def convert_model(info, opset=DEFAULT_OPSET, external_data=None):
-    """(ModelProto, external tensors or None) for ``info``'s forward pass."""
+    """(ModelProto, external tensors or None) for ``info``'s forward pass.
+
+    With ``LOW_MEMORY_CONVERSION`` the conversion always runs in tf2onnx's
+    large-model mode (weights stay out of the GraphDef that TensorFlow's
+    optimizer copies around) and small models get their tensors inlined again.
+    """
     large = needs_external_data(info.model) if external_data is None else bool(external_data)
     specs = {n: tf.TensorSpec((None, None), tf.int32, name=n) for n in info.input_names}
-    return convert_function(model_function(info), specs, opset, model_axis_names(info), large_model=large)
+    model, tensors = convert_function(model_function(info), specs, opset, model_axis_names(info),
+                                      large_model=large or LOW_MEMORY_CONVERSION)
+    if tensors is not None and not large:
+        model, tensors = inline_external(model, tensors), None
+    return model, tensors
 
 
 def save_onnx(onnx_model, path, external_tensors=None):
