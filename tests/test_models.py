@@ -177,3 +177,17 @@ def test_bert_heads():
     assert mlm.masked_lm_head.token_embedding is backbone.token_embedding
     assert zoo.BertClassifier(backbone, num_classes=3)(inputs).shape == (2, 3)
     assert zoo.BertTokenClassifier(backbone, num_classes=4)(inputs).shape == (2, 6, 4)
+
+
+@pytest.mark.parametrize("family", ["gpt", "bert"])
+def test_every_weight_starts_different(family):
+    """One shared Keras initializer instance returns the same values each call;
+    each weight must get its own, or q/k/v start identical and never diverge."""
+    model = tiny_model(family)
+    attention = model.blocks[0].self_attention
+    kernels = [d.kernel.numpy() for d in (attention.query_dense, attention.key_dense, attention.value_dense)]
+    assert not np.allclose(kernels[0], kernels[1]) and not np.allclose(kernels[1], kernels[2])
+    other = model.blocks[1].self_attention.query_dense.kernel.numpy()
+    assert not np.allclose(kernels[0], other)
+    ffn = model.blocks[0].feed_forward
+    assert not np.allclose(ffn.intermediate_dense.kernel.numpy()[:8, :8], ffn.output_dense.kernel.numpy()[:8, :8])

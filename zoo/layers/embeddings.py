@@ -19,6 +19,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from zoo.layers.initializers import clone_initializer
+
 
 def executing_eagerly():
     if keras.backend.backend() == "tensorflow":
@@ -69,7 +71,7 @@ class TokenEmbedding(keras.layers.Layer):
         self.embeddings = self.add_weight(
             name="embeddings",
             shape=(self.vocabulary_size, self.embedding_dim),
-            initializer=self.embeddings_initializer,
+            initializer=clone_initializer(self.embeddings_initializer),
         )
         self.built = True
 
@@ -151,7 +153,7 @@ class PositionEmbedding(keras.layers.Layer):
             self.position_embeddings = self.add_weight(
                 name="embeddings",
                 shape=(self.sequence_length, self.embedding_dim),
-                initializer=self.initializer,
+                initializer=clone_initializer(self.initializer),
             )
         else:
             self.position_embeddings = ops.convert_to_tensor(

@@ -5,6 +5,8 @@ import math
 import keras
 from keras import ops
 
+from zoo.layers.initializers import clone_initializer
+
 ACTIVATIONS = ("gelu", "gelu_tanh", "relu")
 
 
@@ -52,7 +54,7 @@ class FeedForward(keras.layers.Layer):
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.intermediate_dense = keras.layers.Dense(
             self.intermediate_dim,
-            kernel_initializer=self.kernel_initializer,
+            kernel_initializer=clone_initializer(self.kernel_initializer),
             dtype=self.dtype_policy,
             name="intermediate",
         )
@@ -62,7 +64,7 @@ class FeedForward(keras.layers.Layer):
         self.intermediate_dense.build(inputs_shape)
         self.output_dense = keras.layers.Dense(
             inputs_shape[-1],
-            kernel_initializer=self.kernel_initializer,
+            kernel_initializer=clone_initializer(self.kernel_initializer),
             dtype=self.dtype_policy,
             name="output",
         )

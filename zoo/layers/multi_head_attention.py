@@ -13,6 +13,8 @@ concatenating, so its shape never changes and a decode loop compiles once.
 import keras
 from keras import ops
 
+from zoo.layers.initializers import clone_initializer
+
 from zoo.layers.attention_core import dot_product_attention, in_export_mode
 
 
@@ -75,7 +77,7 @@ class MultiHeadAttention(keras.layers.Layer):
     def _dense(self, units, name):
         return keras.layers.Dense(
             units,
-            kernel_initializer=self.kernel_initializer,
+            kernel_initializer=clone_initializer(self.kernel_initializer),
             dtype=self.dtype_policy,
             name=name,
         )

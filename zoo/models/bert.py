@@ -13,6 +13,7 @@ import keras
 from keras import ops
 
 from zoo.layers import MaskedLMHead, TokenAndPositionEmbedding, TransformerEncoderBlock
+from zoo.layers.initializers import clone_initializer
 from zoo.models.base import ConfigError, ZooModel, check_positive, config_from_kwargs
 from zoo.models.transformer_config import TransformerConfig
 
@@ -83,7 +84,7 @@ class Bert(ZooModel):
             for i in range(config.num_layers)
         ]
         pooler = keras.layers.Dense(
-            config.hidden_dim, activation="tanh", kernel_initializer=init, dtype=dtype, name="pooler"
+            config.hidden_dim, activation="tanh", kernel_initializer=clone_initializer(init), dtype=dtype, name="pooler"
         )
 
         # === Functional model ===
