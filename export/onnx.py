@@ -8,18 +8,24 @@ and every axis that is dynamic in TensorFlow gets a readable symbolic name
 (``batch``, ``sequence``; decoders add ``past_sequence``, ``source_sequence``)
 instead of tf2onnx's ``unk__N``.
 
-Models whose weights pass ~2 GB cannot be one protobuf: they are converted
-with tf2onnx's large-model mode and written as ``model.onnx`` plus external
-tensor files next to it (:func:`save_onnx`).
+The weights are traced as graph inputs and bound as initializers after the
+conversion (:func:`convert_function`), which keeps tf2onnx's time and memory
+independent of the model's size. Models whose weights pass ~2 GB cannot be
+one protobuf: they are written as ``model.onnx`` plus ``model.onnx.data``
+(:func:`save_onnx`).
 """
 
 import os
+import re
 
+import keras
 import numpy as np
 import onnx
 import tensorflow as tf
 import tf2onnx
+from onnx import numpy_helper
 
+from export.constant_folding import fold_constants
 from zoo.layers import export_mode
 
 MIN_OPSET, MAX_OPSET = 7, 18  # tf2onnx's range
@@ -56,28 +62,62 @@ def needs_external_data(model):
     return size > EXTERNAL_DATA_BYTES
 
 
-def convert_function(function, specs, opset=DEFAULT_OPSET, axis_names=None, large_model=False):
+def _weight_input_names(variables):
+    """A unique, TensorFlow-valid input name per variable, from its Keras path."""
+    names, seen = [], set()
+    for variable in variables:
+        stem = re.sub(r"[^A-Za-z0-9_.\-/]", "_", getattr(variable, "path", None) or variable.name).lstrip("_/.-")
+        name, k = stem or "weight", 1
+        while name in seen:
+            name, k = f"{stem}_{k}", k + 1
+        seen.add(name)
+        names.append(name)
+    return names
+
+
+def bind_weights(onnx_model, weights):
+    """Turn the graph inputs named in ``weights`` ({name: array}) into initializers."""
+    graph = onnx_model.graph
+    used = {name for node in graph.node for name in node.input}
+    kept = [value for value in graph.input if value.name not in weights]
+    del graph.input[:]
+    graph.input.extend(kept)
+    for name, array in weights.items():
+        if name in used:
+            graph.initializer.append(numpy_helper.from_array(array, name))
+    return onnx_model
+
+
+def convert_function(function, specs, opset=DEFAULT_OPSET, axis_names=None, variables=None):
     """tf2onnx-convert ``function(**specs) -> dict`` traced in export mode.
 
-    Returns ``(onnx.ModelProto, external_tensors)``; ``external_tensors`` is
-    None unless ``large_model`` (then it maps file names to bytes).
+    ``variables`` (normally ``model.weights``) are traced as extra graph
+    inputs through ``keras.StatelessScope`` rather than frozen into the
+    TensorFlow graph as constants: tf2onnx then works on a graph without
+    hundreds of megabytes of constants, which TensorFlow's freezing and
+    Grappler would otherwise copy several times (bert-base: minutes and
+    ~16 GB). After conversion the inputs are bound back as initializers and
+    the ops on them folded (:mod:`export.constant_folding`).
     ``axis_names``: {input or output name: [axis names]} for dynamic axes.
+    Returns an ``onnx.ModelProto`` (weights inside; see :func:`save_onnx` for
+    models over 2 GB).
     """
     opset = check_opset(opset)
-    if large_model and "product" not in np.__dict__:
-        np.product = np.prod  # tf2onnx 1.17's large-model path still calls np.product (removed in NumPy 2)
     names = list(specs)
-    ordered = [specs[n] for n in names]
+    variables = list(variables or [])
+    weight_names = _weight_input_names(variables)
+    ordered = [specs[n] for n in names] + [
+        tf.TensorSpec(v.shape, v.dtype, name=n) for v, n in zip(variables, weight_names)]
 
     def positional(*tensors):
-        return function(**dict(zip(names, tensors)))
+        inputs = dict(zip(names, tensors[: len(names)]))
+        with keras.StatelessScope(state_mapping=list(zip(variables, tensors[len(names):]))):
+            return function(**inputs)
 
     with export_mode():
         traced = tf.function(positional, input_signature=ordered)
         try:
-            onnx_model, storage = tf2onnx.convert.from_function(
-                traced, input_signature=ordered, opset=opset, large_model=large_model
-            )
+            onnx_model, _ = tf2onnx.convert.from_function(traced, input_signature=ordered, opset=opset)
         except Exception as error:
             if opset < RECOMMENDED_MIN_OPSET:
                 raise ValueError(
@@ -85,10 +125,12 @@ def convert_function(function, specs, opset=DEFAULT_OPSET, axis_names=None, larg
                     f"use opset {RECOMMENDED_MIN_OPSET}..{MAX_OPSET}."
                 ) from error
             raise
+    if variables:
+        bind_weights(onnx_model, {n: np.asarray(v.numpy()) for n, v in zip(weight_names, variables)})
+        fold_constants(onnx_model)
     if axis_names:
         name_axes(onnx_model, axis_names)
-    tensors = dict(storage.name_to_tensor_data) if storage is not None else None
-    return onnx_model, tensors
+    return onnx_model
 
 
 def name_axes(onnx_model, axis_names):
@@ -138,65 +180,37 @@ def model_function(info):
     return forward
 
 
-def to_onnx(model, opset=DEFAULT_OPSET, large_model=False, info=None):
-    """Return an ``onnx.ModelProto`` computing ``model``'s named outputs from its named inputs.
+def to_onnx(model, opset=DEFAULT_OPSET, info=None):
+    """Return an ``onnx.ModelProto`` computing ``model``'s named outputs from its named inputs."""
+    return convert_model(info or _describe(model), opset)[0]
 
-    (With ``large_model`` the weights are not inside the proto: use
-    :func:`convert_model` and :func:`save_onnx` instead.)
-    """
+
+def _describe(model):
     from export.model_info import describe
 
-    info = info or describe(model)
-    specs = {n: tf.TensorSpec((None, None), tf.int32, name=n) for n in info.input_names}
-    onnx_model, _ = convert_function(
-        model_function(info), specs, opset, model_axis_names(info), large_model=large_model
-    )
-    return onnx_model
-
-
-# tf2onnx's large-model mode keeps the weights out of the TensorFlow GraphDef it
-# optimizes; see convert_model.
-LOW_MEMORY_CONVERSION = False  # measured on bert-base: 18.8 GB peak vs 15.8 GB without; no gain, so off
-
-
-def inline_external(onnx_model, tensors):
-    """Put tf2onnx's external tensors back into the ModelProto (for models < 2 GB)."""
-    for tensor in onnx_model.graph.initializer:
-        if tensor.data_location == onnx.TensorProto.EXTERNAL:
-            location = {entry.key: entry.value for entry in tensor.external_data}["location"]
-            tensor.raw_data = tensors[location]
-            del tensor.external_data[:]
-            tensor.data_location = onnx.TensorProto.DEFAULT
-    return onnx_model
+    return describe(model)
 
 
 def convert_model(info, opset=DEFAULT_OPSET, external_data=None):
-    """(ModelProto, external tensors or None) for ``info``'s forward pass.
+    """``(ModelProto, external_data)`` for ``info``'s forward pass.
 
-    With ``LOW_MEMORY_CONVERSION`` the conversion always runs in tf2onnx's
-    large-model mode (weights stay out of the GraphDef that TensorFlow's
-    optimizer copies around) and small models get their tensors inlined again.
+    ``external_data`` (None = decide by size) says whether :func:`save_onnx`
+    should write the weights to a file beside ``model.onnx``.
     """
-    large = needs_external_data(info.model) if external_data is None else bool(external_data)
+    external = needs_external_data(info.model) if external_data is None else bool(external_data)
     specs = {n: tf.TensorSpec((None, None), tf.int32, name=n) for n in info.input_names}
-    model, tensors = convert_function(model_function(info), specs, opset, model_axis_names(info),
-                                      large_model=large or LOW_MEMORY_CONVERSION)
-    if tensors is not None and not large:
-        model, tensors = inline_external(model, tensors), None
-    return model, tensors
+    model = convert_function(model_function(info), specs, opset, model_axis_names(info), variables=info.model.weights)
+    return model, external
 
 
-def save_onnx(onnx_model, path, external_tensors=None):
-    """Write ``path`` (and, for large models, its external tensor files beside it)."""
+def save_onnx(onnx_model, path, external_data=None):
+    """Write ``path``; with ``external_data`` (None = when the weights pass ~1.8 GB,
+    the protobuf limit being 2 GiB) the initializers go to ``model.onnx.data`` beside it."""
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    if external_tensors:
-        for name, data in external_tensors.items():
-            with open(os.path.join(directory, name), "wb") as file:
-                file.write(data)
-    weights = sum(len(t.raw_data) for t in onnx_model.graph.initializer)
-    if not external_tensors and weights > EXTERNAL_DATA_BYTES:
-        # e.g. an optimized or quantized copy of a large model: one external file beside it
+    if external_data is None:
+        external_data = sum(len(t.raw_data) for t in onnx_model.graph.initializer) > EXTERNAL_DATA_BYTES
+    if external_data:
         onnx.save_model(onnx_model, path, save_as_external_data=True, all_tensors_to_one_file=True,
                         location=os.path.basename(path) + ".data", size_threshold=1024)
     else:

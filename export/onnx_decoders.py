@@ -121,8 +121,7 @@ def seq2seq_decoder_function(model):
 
 def convert(function_factory, model, opset):
     function, specs, axes = function_factory(model)
-    onnx_model, _ = convert_function(function, specs, opset, axes)
-    return onnx_model
+    return convert_function(function, specs, opset, axes, variables=model.weights)
 
 
 def check_prompts(info, count=3):

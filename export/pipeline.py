@@ -135,18 +135,18 @@ class _Run:
 
     def onnx(self, external_data):
         start = time.perf_counter()
-        model, tensors = onnx_export.convert_model(self.info, self.opset, external_data)
-        path = self._write_onnx(self.info.name, model, tensors)
+        model, external = onnx_export.convert_model(self.info, self.opset, external_data)
+        path = self._write_onnx(self.info.name, model, external)
         seconds = time.perf_counter() - start
         result = validate.run_checked(validate.onnx_runner, path, self.references, self.batches, self.atol)
         self.add("onnx", "onnx", path, {"model": _onnx_signature(model)}, result, seconds,
-                 opset=self.opset, external_data=bool(tensors))
+                 opset=self.opset, external_data=bool(external))
         return path
 
-    def _write_onnx(self, name, model, tensors=None):
+    def _write_onnx(self, name, model, external_data=None):
         from export import triton
 
-        return triton.write_entry(os.path.join(self.root, "onnx"), name, model, tensors)
+        return triton.write_entry(os.path.join(self.root, "onnx"), name, model, external_data)
 
     def decoders(self):
         from export import onnx_decoders

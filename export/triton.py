@@ -45,12 +45,12 @@ def config_text(name, onnx_model):
     )
 
 
-def write_entry(repository, name, onnx_model, external_tensors=None, version="1"):
+def write_entry(repository, name, onnx_model, external_data=None, version="1"):
     """Write ``repository/name/{config.pbtxt, version/model.onnx}``; return the model path."""
     from export.onnx import save_onnx
 
     entry = os.path.join(repository, name)
-    path = save_onnx(onnx_model, os.path.join(entry, version, "model.onnx"), external_tensors)
+    path = save_onnx(onnx_model, os.path.join(entry, version, "model.onnx"), external_data)
     with open(os.path.join(entry, "config.pbtxt"), "w", encoding="utf-8") as file:
         file.write(config_text(name, onnx_model))
     return path
