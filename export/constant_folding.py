@@ -35,29 +35,39 @@ def _evaluate(node, values, opset_imports):
 
 
 def fold_constants(model):
-    """Replace every foldable node of ``model`` (in place) by initializers; return the count."""
+    """Replace every foldable node of ``model`` (in place) by initializers; return the count.
+
+    Initializers are decoded to arrays only when a foldable node reads them,
+    so the weights of a large model are not copied.
+    """
     graph = model.graph
-    values = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
+    initializers = {init.name: init for init in graph.initializer}
+    values = {}
     outputs = {o.name for o in graph.output}
     opsets = [o for o in model.opset_import if o.domain in ("", "ai.onnx")]
+
+    def add(name, array):
+        values[name] = np.asarray(array)
+        graph.initializer.append(numpy_helper.from_array(values[name], name))
+        initializers[name] = graph.initializer[-1]
+
     kept, folded = [], 0
     for node in graph.node:
-        if node.op_type == "Constant" and node.output[0] not in outputs:
-            values[node.output[0]] = numpy_helper.to_array(node.attribute[0].t) if node.attribute[0].name == "value" else None
-            if values[node.output[0]] is not None:
-                graph.initializer.append(numpy_helper.from_array(values[node.output[0]], node.output[0]))
-                folded += 1
-                continue
-            del values[node.output[0]]
+        if node.op_type == "Constant" and node.attribute[0].name == "value" and node.output[0] not in outputs:
+            add(node.output[0], numpy_helper.to_array(node.attribute[0].t))
+            folded += 1
+            continue
         foldable = (node.domain in ("", "ai.onnx") and node.op_type not in _NEVER_FOLD
-                    and all(not n or n in values for n in node.input) and not (set(node.output) & outputs))
+                    and all(not n or n in initializers for n in node.input) and not (set(node.output) & outputs))
         if foldable:
+            for name in node.input:
+                if name and name not in values:
+                    values[name] = numpy_helper.to_array(initializers[name])
             size_in = sum(values[n].nbytes for n in node.input if n)
             results = _evaluate(node, values, opsets)
             if sum(np.asarray(r).nbytes for r in results) <= max(size_in, _MAX_GROWTH_BYTES):
                 for name, result in zip(node.output, results):
-                    values[name] = np.asarray(result)
-                    graph.initializer.append(numpy_helper.from_array(values[name], name))
+                    add(name, result)
                 folded += 1
                 continue
         kept.append(node)

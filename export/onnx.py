@@ -76,7 +76,8 @@ def _weight_input_names(variables):
 
 
 def bind_weights(onnx_model, weights):
-    """Turn the graph inputs named in ``weights`` ({name: array}) into initializers."""
+    """Turn the graph inputs named in ``weights`` ({name: variable or array}) into
+    initializers, copying one weight at a time."""
     graph = onnx_model.graph
     used = {name for node in graph.node for name in node.input}
     kept = [value for value in graph.input if value.name not in weights]
@@ -84,7 +85,7 @@ def bind_weights(onnx_model, weights):
     graph.input.extend(kept)
     for name, array in weights.items():
         if name in used:
-            graph.initializer.append(numpy_helper.from_array(array, name))
+            graph.initializer.append(numpy_helper.from_array(keras.ops.convert_to_numpy(array), name))
     return onnx_model
 
 
@@ -126,7 +127,7 @@ def convert_function(function, specs, opset=DEFAULT_OPSET, axis_names=None, vari
                 ) from error
             raise
     if variables:
-        bind_weights(onnx_model, {n: np.asarray(v.numpy()) for n, v in zip(weight_names, variables)})
+        bind_weights(onnx_model, dict(zip(weight_names, variables)))
         fold_constants(onnx_model)
     if axis_names:
         name_axes(onnx_model, axis_names)
