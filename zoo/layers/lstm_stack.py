@@ -8,12 +8,50 @@ model. With ``use_cudnn=False`` the LSTM runs as a ``tf.while_loop`` over
 its cell, which XLA compiles on CPU (and GPU). The zoo's LSTM families
 therefore default to ``use_cudnn=False``; set ``"auto"`` on a GPU for the
 cuDNN kernel (and leave ``jit_compile`` off there).
+
+Padding: masked steps carry the state through unchanged and output zeros
+(``zero_output_for_mask=True``; Keras' own default repeats the previous
+output, except under ``Bidirectional``, which forces zeros). Zeros are
+what an ONNX ``LSTM`` op with ``sequence_lens`` outputs past each row's
+length, so the ONNX exporter can trace the stacks without their mask
+(:func:`trace_without_mask`) and give the ONNX ops the lengths instead
+(``export.onnx_lstm``).
 """
+
+import contextlib
+import threading
 
 import keras
 from keras import ops
 
 CUDNN_CHOICES = ("auto", True, False)
+
+_trace = threading.local()
+
+
+@contextlib.contextmanager
+def trace_without_mask():
+    """Inside, every :class:`LstmStack` call ignores its ``padding_mask``.
+
+    For the ONNX exporter only (``export.onnx_lstm``): tf2onnx turns an
+    unmasked Keras LSTM into one ONNX ``LSTM`` op but a masked one into a
+    generic ``Loop``, so the exporter traces without the mask and then feeds
+    the lengths (the sum of each row of the mask) to the ONNX ops as
+    ``sequence_lens``. That reproduces the masked outputs exactly only for
+    right-padded rows (the mask a prefix of ones), which is how the zoo
+    batches; never leave it on for training or a SavedModel.
+    """
+    previous = getattr(_trace, "without_mask", False)
+    _trace.without_mask = True
+    try:
+        yield
+    finally:
+        _trace.without_mask = previous
+
+
+def tracing_without_mask():
+    """True inside :func:`trace_without_mask`."""
+    return getattr(_trace, "without_mask", False)
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -30,7 +68,11 @@ class LstmStack(keras.layers.Layer):
 
     Call: ``outputs, states = stack(x, padding_mask=None, initial_states=None)``
     where ``states`` is a list of ``(h, c)`` per layer. Masked steps carry
-    the state through unchanged and output zeros.
+    the state through unchanged and output zeros (in both directions of a
+    bidirectional stack), so each row's final states are those of its last
+    real step. The ONNX export assumes right padding (the mask a prefix of
+    ones per row): there it computes the same numbers with ONNX ``LSTM``
+    ops given each row's length (see the module docstring).
     Step: ``output, states = stack.step(x_t, states)`` for one time step
     (unidirectional stacks only), using the same weights.
     """
@@ -65,6 +107,7 @@ class LstmStack(keras.layers.Layer):
                 return_sequences=True,
                 return_state=True,
                 use_cudnn=use_cudnn,
+                zero_output_for_mask=True,  # as ONNX LSTM's sequence_lens (module docstring)
                 dtype=self.dtype_policy,
                 name=f"lstm_{i}",
             )
@@ -83,7 +126,10 @@ class LstmStack(keras.layers.Layer):
         self.built = True
 
     def call(self, inputs, padding_mask=None, initial_states=None, training=None):
-        mask = None if padding_mask is None else ops.cast(padding_mask, "bool")
+        if padding_mask is None or tracing_without_mask():
+            mask = None
+        else:
+            mask = ops.cast(padding_mask, "bool")
         x, states = inputs, []
         for i, lstm in enumerate(self.lstms):
             if i > 0:
