@@ -192,14 +192,23 @@ def _describe(model):
     return describe(model)
 
 
-def convert_model(info, opset=DEFAULT_OPSET, external_data=None):
+def convert_model(info, opset=DEFAULT_OPSET, external_data=None, lstm_kernels=True):
     """``(ModelProto, external_data)`` for ``info``'s forward pass.
 
     ``external_data`` (None = decide by size) says whether :func:`save_onnx`
     should write the weights to a file beside ``model.onnx``.
+    ``lstm_kernels``: models with LSTM stacks get ONNX ``LSTM`` ops
+    (:mod:`export.onnx_lstm`); False keeps Keras' masked loop (an ONNX
+    ``Loop`` per LSTM layer), for comparison.
     """
     external = needs_external_data(info.model) if external_data is None else bool(external_data)
     specs = {n: tf.TensorSpec((None, None), tf.int32, name=n) for n in info.input_names}
+    if lstm_kernels:
+        from export import onnx_lstm  # (it imports this module)
+
+        if onnx_lstm.has_lstm_stacks(info.model):
+            axes = model_axis_names(info)
+            return onnx_lstm.convert_with_lstm_kernels(model_function(info), specs, opset, axes, info.model), external
     model = convert_function(model_function(info), specs, opset, model_axis_names(info), variables=info.model.weights)
     return model, external
 

@@ -27,6 +27,7 @@ import tensorflow as tf
 from keras import ops
 
 from export.onnx import convert_function
+from export.onnx_lstm import convert_with_lstm_kernels
 
 SUPPORTED = ("gpt", "seq2seq")
 CHECK_NEW_TOKENS = 8
@@ -119,8 +120,12 @@ def seq2seq_decoder_function(model):
 # --- conversion + checks ------------------------------------------------------
 
 
-def convert(function_factory, model, opset):
+def convert(function_factory, model, opset, lstm_kernels=False):
+    """Convert one part; ``lstm_kernels`` for parts that run LSTMs over time
+    (the seq2seq encoder: ONNX ``LSTM`` ops, see ``export.onnx_lstm``)."""
     function, specs, axes = function_factory(model)
+    if lstm_kernels:
+        return convert_with_lstm_kernels(function, specs, opset, axes, model)
     return convert_function(function, specs, opset, axes, variables=model.weights)
 
 
@@ -170,7 +175,7 @@ def export_decoder(info, opset, atol=1e-4):
             return greedy_check(info, onnx_generate.GptRunner(paths["decoder"]), atol)
     else:
         models = {
-            "encoder": convert(seq2seq_encoder_function, info.model, opset),
+            "encoder": convert(seq2seq_encoder_function, info.model, opset, lstm_kernels=True),
             "decoder": convert(seq2seq_decoder_function, info.model, opset),
         }
 
