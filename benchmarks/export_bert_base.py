@@ -53,25 +53,30 @@ def child_keras_hub(out):
             "parameters": int(model.count_params())}
 
 
-def child_zoo(out, preset):
+def child_zoo(out, preset, decoders=False):
     import numpy as np
 
     import zoo
     from export import export
 
     model = zoo.build(preset, dropout=0.0)
-    # Distinct random weights: the presets' shared initializers give equal kernels,
-    # which tf2onnx would deduplicate, making the artifact unrealistically small.
+    # Trained-looking (non-default) weights, so no two tensors are alike by construction.
     rng = np.random.default_rng(0)
     for weight in model.weights:
         weight.assign(rng.normal(0, 0.02, weight.shape).astype(weight.dtype))
     start = time.perf_counter()
-    report = export(model, os.path.join(out, "zoo"), formats=["onnx"], decoders=False)
+    report = export(model, os.path.join(out, "zoo"), formats=["onnx"], decoders=decoders)
     artifact = report["artifacts"]["onnx"]
-    return {"export_seconds": time.perf_counter() - start, "artifact_bytes": artifact["size_bytes"],
-            "parameters": int(model.count_params()),
-            "max_abs_diff": {k: v["max_abs_diff"] for k, v in artifact["validation"]["outputs"].items()},
-            "passed": report["passed"]}
+    row = {"export_seconds": time.perf_counter() - start, "artifact_bytes": artifact["size_bytes"],
+           "parameters": int(model.count_params()),
+           "max_abs_diff": {k: v["max_abs_diff"] for k, v in artifact["validation"]["outputs"].items()},
+           "passed": report["passed"]}
+    if decoders and "onnx_decoder" in report["artifacts"]:
+        decoder = report["artifacts"]["onnx_decoder"]
+        row["decoder"] = {"bytes": decoder["size_bytes"], "seconds": decoder["export_seconds"],
+                          "greedy_tokens_identical": decoder["validation"].get("greedy_tokens_identical"),
+                          "max_abs_diff": {k: v["max_abs_diff"] for k, v in decoder["validation"]["outputs"].items()}}
+    return row
 
 
 def child_latency(out, preset, repeats=20):
@@ -112,12 +117,12 @@ def child_latency(out, preset, repeats=20):
     return rows
 
 
-def run_child(which, preset):
+def run_child(which, preset, decoders=False):
     """Run one exporter in a subprocess; -> its result + wall time and peak RSS."""
     with tempfile.TemporaryDirectory(prefix=f"export-bench-{which}-") as out:
         result_path = os.path.join(out, "result.json")
         command = [sys.executable, os.path.abspath(__file__), "--child", which, "--child-out", out,
-                   "--zoo-preset", preset]
+                   "--zoo-preset", preset] + (["--decoders"] if decoders else [])
         start = time.perf_counter()
         process = subprocess.Popen(command)
         _, status, usage = os.wait4(process.pid, 0)
@@ -137,6 +142,8 @@ def main():
     parser.add_argument("--only", choices=["keras_hub", "zoo"])
     parser.add_argument("--latency", action="store_true",
                         help="also time the zoo's plain / fused / int8 ONNX artifacts in onnxruntime")
+    parser.add_argument("--decoders", action="store_true",
+                        help="zoo: also export (and validate) the past-state decoder (GPT presets)")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--child-out", help=argparse.SUPPRESS)
@@ -145,7 +152,7 @@ def main():
     if args.child:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         children = {"keras_hub": lambda: child_keras_hub(args.child_out),
-                    "zoo": lambda: child_zoo(args.child_out, args.zoo_preset),
+                    "zoo": lambda: child_zoo(args.child_out, args.zoo_preset, args.decoders),
                     "latency": lambda: child_latency(args.child_out, args.zoo_preset)}
         result = children[args.child]()
         with open(os.path.join(args.child_out, "result.json"), "w") as file:
@@ -154,7 +161,7 @@ def main():
 
     if args.only is None and args.zoo_preset != "bert-base":
         args.only = "zoo"  # keras-hub's side is BERT-base only
-    rows = [run_child(which, args.zoo_preset) for which in ("keras_hub", "zoo") if args.only in (None, which)]
+    rows = [run_child(which, args.zoo_preset, args.decoders and which == "zoo") for which in ("keras_hub", "zoo") if args.only in (None, which)]
     latency = run_child("latency", args.zoo_preset) if args.latency else None
     for row in rows:
         print(json.dumps(row))
@@ -169,7 +176,7 @@ def main():
             "peak_rss": round(zoo_row["peak_rss_gb"] / keras_row["peak_rss_gb"], 3),
         }
     os.makedirs(args.out, exist_ok=True)
-    stem = os.path.join(args.out, f"export_{args.zoo_preset.replace('-', '_')}")
+    stem = os.path.join(args.out, f"export_{args.zoo_preset.replace('-', '_')}{'_decoders' if args.decoders else ''}")
     with open(stem + ".json", "w") as file:
         json.dump(summary, file, indent=2)
     with open(stem + ".md", "w") as file:
@@ -178,6 +185,9 @@ def main():
             diff = max(r.get("max_abs_diff", {}).values(), default=None)
             file.write(f"| {r['exporter']} | {r['wall_seconds']} | {r.get('export_seconds', float('nan')):.1f} | "
                        f"{r['peak_rss_gb']} | {r.get('artifact_bytes', 0) / 1e6:.0f} | {diff if diff is not None else '-'} |\n")
+        for r in rows:
+            if "decoder" in r:
+                file.write(f"\n{r['exporter']} past-state decoder: {r['decoder']}\n")
         if "zoo_over_keras" in summary:
             file.write(f"\nzoo / keras: {summary['zoo_over_keras']}\n")
         if latency:
