@@ -75,6 +75,10 @@ def _weight_input_names(variables):
     return names
 
 
+def _to_numpy(value):
+    return np.asarray(value.numpy() if hasattr(value, "numpy") else value)
+
+
 def bind_weights(onnx_model, weights):
     """Turn the graph inputs named in ``weights`` ({name: variable or array}) into
     initializers, copying one weight at a time."""
@@ -85,7 +89,7 @@ def bind_weights(onnx_model, weights):
     graph.input.extend(kept)
     for name, array in weights.items():
         if name in used:
-            graph.initializer.append(numpy_helper.from_array(keras.ops.convert_to_numpy(array), name))
+            graph.initializer.append(numpy_helper.from_array(_to_numpy(array), name))
     return onnx_model
 
 
