@@ -45,8 +45,10 @@ class LstmLMConfig:
 class LstmLM(ZooModel):
     """LSTM LM: ``{"token_ids", "padding_mask"}`` -> float32 logits (B, T, V).
 
-    Masked (padded) steps carry the LSTM state through unchanged, so left or
-    right padding never changes the outputs at real positions.
+    Masked (padded) steps carry the LSTM state through unchanged and output
+    zeros, so in Keras left or right padding never changes the outputs at
+    real positions. The exported ONNX graph (``LSTM`` ops with
+    ``sequence_lens``) assumes right padding: see ``export.onnx_lstm``.
     """
 
     config_class = LstmLMConfig
