@@ -12,7 +12,7 @@ checkpoint written (nanoGPT's ``eval_interval``).
 nanoGPT's CPU recipe at the same settings::
 
     zoo train gpt-shakespeare-char --model gpt-nano --block-size 64 --batch-size 12 \
-        --iterations 2000 --dropout 0.0
+        --iterations 2000 --dropout 0.0 --learning-rate 1e-3 --min-learning-rate 1e-4
 """
 
 import math
@@ -27,7 +27,7 @@ from zoo.training.options import Option
 from zoo.training.task import Recipe, Task
 
 
-def _options(model, block_size, batch_size, iterations, learning_rate, dropout, overrides=""):
+def _options(model, block_size, batch_size, iterations, learning_rate, min_learning_rate, dropout, overrides=""):
     return {
         "model": Option(model, "zoo preset to train (its vocabulary is replaced by the corpus' characters)"),
         "model_overrides": Option(overrides, "preset config overrides, e.g. 'num_layers=6,hidden_dim=384'"),
@@ -42,6 +42,7 @@ def _options(model, block_size, batch_size, iterations, learning_rate, dropout, 
                                           "is shorter than a Python round trip)"),
         "dropout": Option(dropout, "dropout rate of the model"),
         "learning_rate": Option(learning_rate, "peak learning rate (AdamW, after warmup)"),
+        "min_learning_rate": Option(min_learning_rate, "learning rate at the end of the cosine decay"),
         "text_file": Option("", "train on this UTF-8 text file instead of tiny Shakespeare"),
     }
 
@@ -89,7 +90,9 @@ def _setup(options, initial_epoch):
 GPT_SHAKESPEARE_CHAR = Recipe(
     name="gpt-shakespeare-char",
     description="character-level GPT on tiny Shakespeare (nanoGPT's split and metric)",
-    options=_options("gpt-mini", block_size=128, batch_size=32, iterations=3000, learning_rate=1e-3, dropout=0.1),
+    # Measured here: val loss 1.4908 after 2,750 steps (22 min), 1.4638 after 3,750 (29 min).
+    options=_options("gpt-mini", block_size=128, batch_size=32, iterations=3750, learning_rate=2e-3,
+                     min_learning_rate=2e-4, dropout=0.1),
     setup=_setup,
     goal="validation loss <= 1.50 within 30 minutes; at nanoGPT's CPU settings, 1.886 faster than 87 s",
 )
@@ -98,7 +101,7 @@ LSTM_SHAKESPEARE_CHAR = Recipe(
     name="lstm-shakespeare-char",
     description="character-level LSTM LM on tiny Shakespeare (same split and metric as the GPT)",
     options=_options("lstm-lm-char", block_size=128, batch_size=32, iterations=3000, learning_rate=2e-3,
-                     dropout=0.1, overrides="hidden_dim=256"),
+                     min_learning_rate=1e-4, dropout=0.1, overrides="hidden_dim=256"),
     setup=_setup,
     goal="report the validation loss beside the GPT's",
 )
