@@ -137,9 +137,11 @@ class _Run:
         start = time.perf_counter()
         model, external = onnx_export.convert_model(self.info, self.opset, external_data)
         path = self._write_onnx(self.info.name, model, external)
+        signature = {"model": _onnx_signature(model)}
+        del model  # the weights are on disk; don't hold a second copy while ONNX Runtime loads them
         seconds = time.perf_counter() - start
         result = validate.run_checked(validate.onnx_runner, path, self.references, self.batches, self.atol)
-        self.add("onnx", "onnx", path, {"model": _onnx_signature(model)}, result, seconds,
+        self.add("onnx", "onnx", path, signature, result, seconds,
                  opset=self.opset, external_data=bool(external))
         return path
 

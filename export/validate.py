@@ -24,6 +24,9 @@ def onnx_runner(path, providers=("CPUExecutionProvider",)):
 
     options = ort.SessionOptions()
     options.log_severity_level = 3
+    # Validation runs a few batches: no pre-packed weight copies or memory arena to keep.
+    options.add_session_config_entry("session.disable_prepacking", "1")
+    options.enable_cpu_mem_arena = False
     session = ort.InferenceSession(path, options, providers=list(providers))
     input_names = [i.name for i in session.get_inputs()]
     output_names = [o.name for o in session.get_outputs()]
