@@ -168,6 +168,26 @@ class _Run:
             self.add(f"onnx_{part}", "onnx", paths[part], {"model": _onnx_signature(model)},
                      result if part == "decoder" else {**result, "see": "onnx_decoder"},
                      seconds, opset=self.opset)
+        return paths
+
+    def optimized_decoder(self, decoder_path):
+        """The GPT past-state decoder with fused attention (over its cache), checked
+        like the plain one: greedy tokens identical to Keras, first logits within atol."""
+        from export import onnx_decoders, onnx_generate, optimize
+
+        start = time.perf_counter()
+        model, fusion = optimize.optimize_onnx(decoder_path, self.info)
+        path = self._write_onnx(f"{self.info.name}_decoder_optimized", model)
+        signature = {"model": _onnx_signature(model)}
+        del model
+        seconds = time.perf_counter() - start
+        try:
+            result = onnx_decoders.greedy_check(self.info, onnx_generate.GptRunner(path), self.atol)
+        except Exception as error:  # noqa: BLE001 - a decoder that cannot run fails validation
+            result = {"atol": self.atol, "passed": False, "outputs": {},
+                      "error": f"{type(error).__name__}: {str(error).strip()[:300]}"}
+        self.add("onnx_decoder_optimized", "onnx", path, signature, result, seconds,
+                 opset=self.opset, fused_ops=fusion)
 
     def optimized(self, base_path):
         from export import optimize
@@ -265,9 +285,10 @@ def export(
             run.savedmodel()
         if "onnx" in formats:
             base = run.onnx(external_data)
-            if decoders:
-                run.decoders()
+            decoder_paths = run.decoders() if decoders else None
             source = run.optimized(base) if optimize else base
+            if optimize and decoder_paths and info.family == "gpt":
+                run.optimized_decoder(decoder_paths["decoder"])
             if quantize == "int8":
                 run.quantized(source)
             if fp16:

@@ -97,3 +97,17 @@ def test_int8_task_metrics_with_a_tokenizer(tmp_path, monkeypatch):
         task = report["artifacts"]["onnx_int8"]["quantization"]["task"]
         assert task["examples"] > 0 and abs(task["delta"]) < 0.5 and "error" not in task, task
         assert ("perplexity" in task["task"]) == (key == "lm")
+
+
+def test_gpt_past_state_decoder_is_fused_and_decodes_the_same_tokens(tmp_path):
+    """The decoder's attention reads keys/values from its fixed-size cache and is
+    masked by the graph's own mask; fused into MultiHeadAttention with that mask
+    as an additive bias, the ONNX Runtime greedy loop still matches Keras."""
+    report = export(randomized("gpt", name="g"), tmp_path / "g", formats=["onnx"], optimize=True)
+    fused = report["artifacts"]["onnx_decoder_optimized"]
+    assert fused["fused_ops"]["final_graph"]["MultiHeadAttention"] == 2
+    assert fused["validation"]["passed"] and fused["validation"]["greedy_tokens_identical"]
+    assert fused["validation"]["outputs"]["logits"]["max_abs_diff"] <= 1e-4
+    model = onnx.load(fused["path"])
+    attention = [n for n in model.graph.node if n.op_type == "MultiHeadAttention"]
+    assert all(len(n.input) == 6 and n.input[5] for n in attention)  # the mask as attention_bias
