@@ -111,7 +111,8 @@ def test_smoke_results_schema(smoke):
     for runtime in ("keras-eager", "tf-function", "tf-function-xla", "savedmodel", "ort-cpu", "ort-cpu-fused",
                     "transformers-torch"):
         assert ("bert-tiny-smoke", runtime) in measured, runtime
-    assert {("gpt-nano-smoke", "tf-function-xla"), ("gpt-nano-smoke", "ort-cpu")} <= measured
+    assert {("gpt-nano-smoke", "tf-function-xla"), ("gpt-nano-smoke", "ort-cpu"),
+            ("gpt-nano-smoke", "ort-cpu-fused")} <= measured
     generated = [r for r in ok if r["task"] == "generate"]
     assert generated and all(r["new_tokens"] for r in generated)
     onnx_rows = [r for r in ok if r["runtime"] == "ort-cpu" and r["task"] == "forward"]

@@ -22,7 +22,8 @@ import time
 
 EXPORT_ATOL = 1e-3  # random-weight models at benchmark sizes; the measured diff is reported per artifact
 ARTIFACT_KEYS = {"savedmodel": "savedmodel", "onnx": "onnx", "onnx_optimized": "onnx_optimized",
-                 "onnx_int8": "onnx_int8", "onnx_decoder": "onnx_decoder", "onnx_encoder": "onnx_encoder"}
+                 "onnx_int8": "onnx_int8", "onnx_decoder": "onnx_decoder", "onnx_encoder": "onnx_encoder",
+                 "onnx_decoder_optimized": "onnx_decoder_optimized"}
 
 
 def _size(path):
@@ -46,11 +47,12 @@ def distinct_weights(model, seed=0):
 def _attempts(needed):
     """Export option sets to try, largest first: {"formats", "optimize", "quantize", "decoders"}."""
     formats = [f for f in ("savedmodel", "onnx") if f in needed or (f == "onnx" and needed & {
-        "onnx_optimized", "onnx_int8", "onnx_decoder"})]
+        "onnx_optimized", "onnx_int8", "onnx_decoder", "onnx_decoder_optimized"})]
     if not formats:
         return []
-    full = {"formats": formats, "optimize": "onnx_optimized" in needed,
-            "quantize": "int8" if "onnx_int8" in needed else None, "decoders": "onnx_decoder" in needed}
+    full = {"formats": formats, "optimize": bool(needed & {"onnx_optimized", "onnx_decoder_optimized"}),
+            "quantize": "int8" if "onnx_int8" in needed else None,
+            "decoders": bool(needed & {"onnx_decoder", "onnx_decoder_optimized"})}
     attempts = [full]
     if "onnx" in formats:
         extras = [("optimize", True), ("quantize", "int8"), ("decoders", True)]
@@ -110,7 +112,9 @@ def prepare(preset, overrides, folder, needed, seed=0, checkpoint=None):
         produces = set(options["formats"]) | {k for k, flag in (("onnx_optimized", options["optimize"]),
                                                                 ("onnx_int8", options["quantize"]),
                                                                 ("onnx_decoder", options["decoders"]),
-                                                                ("onnx_encoder", options["decoders"])) if flag}
+                                                                ("onnx_encoder", options["decoders"]),
+                                                                ("onnx_decoder_optimized",
+                                                                 options["decoders"] and options["optimize"])) if flag}
         if not produces & remaining:
             continue
         start = time.perf_counter()

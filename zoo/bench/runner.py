@@ -125,7 +125,8 @@ def run_worker(request, work_dir, name, timeout):
 
 def _needed_artifact(runtime, task):
     if task == "generate":
-        return {"tf-function-xla": "keras", "ort-cpu": "onnx_decoder"}.get(runtime, "none")
+        return {"tf-function-xla": "keras", "ort-cpu": "onnx_decoder",
+                "ort-cpu-fused": "onnx_decoder_optimized"}.get(runtime, "none")
     if RUNTIMES[runtime].kind == "peer":
         return "none"
     return ARTIFACT_OF[runtime]

@@ -6,8 +6,9 @@ SavedModel, ONNX Runtime) and ``zoo.bench.peers`` (keras-hub, transformers).
 
 ``tasks`` says what a runtime can do: ``forward`` (one model call) and/or
 ``generate`` (greedy decoding). For generation the zoo's runtime is
-``tf-function-xla`` (``zoo.generate``: one XLA-compiled loop) and ``ort-cpu``
-(the exported ONNX decoder with past state, stepped by onnxruntime).
+``tf-function-xla`` (``zoo.generate``: one XLA-compiled loop), ``ort-cpu``
+(the exported ONNX decoder with past state, stepped by onnxruntime) and
+``ort-cpu-fused`` (GPT: the same decoder with fused attention).
 """
 
 import dataclasses
@@ -39,8 +40,10 @@ RUNTIMES = {r.name: r for r in (
     Runtime("savedmodel", "zoo", "exported SavedModel, serving_default signature", artifact="savedmodel"),
     Runtime("ort-cpu", "zoo", "ONNX Runtime CPU on the tf2onnx export; generation: ONNX decoder with past state",
             tasks=("forward", "generate"), artifact="onnx", uses_tensorflow=False, generate_families=("gpt", "seq2seq")),
-    Runtime("ort-cpu-fused", "zoo", "ONNX Runtime CPU on the fused graph (export optimize=True)",
-            artifact="onnx_optimized", uses_tensorflow=False, families=TRANSFORMER_FAMILIES),
+    Runtime("ort-cpu-fused", "zoo", "ONNX Runtime CPU on the fused graph (export optimize=True); "
+            "generation: the fused GPT decoder with past state", tasks=("forward", "generate"),
+            artifact="onnx_optimized", uses_tensorflow=False, families=TRANSFORMER_FAMILIES,
+            generate_families=("gpt",)),
     Runtime("ort-cpu-int8", "zoo", "ONNX Runtime CPU on the dynamic-int8 graph (export quantize='int8')",
             artifact="onnx_int8", uses_tensorflow=False),
     Runtime("tf-gpu", "zoo", "tf.function on /GPU:0", device="gpu"),
@@ -72,8 +75,8 @@ def skip_reason(runtime_name, family, task, machine):
     runtime = RUNTIMES[runtime_name]
     if task not in runtime.tasks:
         if runtime.kind == "zoo" and task == "generate":
-            return ("generation runs on tf-function-xla (zoo.generate's compiled loop) and ort-cpu "
-                    "(ONNX decoder); this runtime has no decode loop")
+            return ("generation runs on tf-function-xla (zoo.generate's compiled loop), ort-cpu "
+                    "(ONNX decoder) and ort-cpu-fused (fused GPT decoder); this runtime has no decode loop")
         return f"{runtime_name} does not support task {task!r}"
     families = runtime.generate_families if task == "generate" else runtime.families
     if family not in families:

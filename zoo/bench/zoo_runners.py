@@ -137,13 +137,13 @@ def _zoo_generate(facts):
     return make_call, load_seconds
 
 
-def _ort_generate(facts):
+def _ort_generate(facts, decoder_key="onnx_decoder"):
     from zoo.bench.light import onnx_generate
 
     family = facts["family"]
     start = time.perf_counter()
     if family == "gpt":
-        runner = onnx_generate().GptRunner(_artifact(facts, "onnx_decoder")["path"])
+        runner = onnx_generate().GptRunner(_artifact(facts, decoder_key)["path"])
     else:
         runner = onnx_generate().Seq2SeqRunner(_artifact(facts, "onnx_encoder")["path"],
                                                _artifact(facts, "onnx_decoder")["path"])
@@ -163,9 +163,10 @@ def load(runtime, task, facts):
         if runtime == "tf-function-xla":
             make_call, seconds = _zoo_generate(facts)
             return make_call, seconds, facts["artifacts"]["keras"]
-        if runtime == "ort-cpu":
-            make_call, seconds = _ort_generate(facts)
-            decoder = _artifact(facts, "onnx_decoder")
+        if runtime in ("ort-cpu", "ort-cpu-fused"):
+            key = "onnx_decoder_optimized" if runtime == "ort-cpu-fused" else "onnx_decoder"
+            make_call, seconds = _ort_generate(facts, key)
+            decoder = _artifact(facts, key)
             encoder = facts["artifacts"].get("onnx_encoder") or {}
             size = decoder["size_bytes"] + encoder.get("size_bytes", 0)
             return make_call, seconds, {**decoder, "size_bytes": size}
