@@ -78,7 +78,9 @@ def fold_constants(model):
 
 
 def _drop_unused_initializers(graph):
+    # Deleted in place: re-adding the kept ones would copy every weight once more
+    # (and protobuf's arena does not give the replaced copies back).
     used = {name for node in graph.node for name in node.input} | {o.name for o in graph.output}
-    keep = [init for init in graph.initializer if init.name in used]
-    del graph.initializer[:]
-    graph.initializer.extend(keep)
+    for index in reversed(range(len(graph.initializer))):
+        if graph.initializer[index].name not in used:
+            del graph.initializer[index]

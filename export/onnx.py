@@ -15,6 +15,7 @@ one protobuf: they are written as ``model.onnx`` plus ``model.onnx.data``
 (:func:`save_onnx`).
 """
 
+import gc
 import os
 import re
 
@@ -123,6 +124,8 @@ def convert_function(function, specs, opset=DEFAULT_OPSET, axis_names=None, vari
         traced = tf.function(positional, input_signature=ordered)
         try:
             onnx_model, _ = tf2onnx.convert.from_function(traced, input_signature=ordered, opset=opset)
+            del traced  # its TensorFlow graphs are not needed any more
+            gc.collect()
         except Exception as error:
             if opset < RECOMMENDED_MIN_OPSET:
                 raise ValueError(
