@@ -21,12 +21,13 @@ are recompiled as separate clusters).
 """
 
 import contextlib
-import threading
 
 import keras
 from keras import ops
 
-_mode = threading.local()
+from zoo.layers.trace_flags import TraceFlag
+
+_EXPORT_MODE = TraceFlag()
 
 # A large finite negative rather than -inf: a row whose keys are all masked
 # (a padded query under left padding) then gets uniform weights instead of NaN.
@@ -42,17 +43,13 @@ def export_mode():
         with export_mode():
             concrete = tf.function(model).get_concrete_function(spec)
     """
-    previous = getattr(_mode, "export", False)
-    _mode.export = True
-    try:
+    with _EXPORT_MODE.enabled():
         yield
-    finally:
-        _mode.export = previous
 
 
 def in_export_mode():
     """True inside :func:`export_mode`."""
-    return getattr(_mode, "export", False)
+    return _EXPORT_MODE.is_set()
 
 
 def masked_softmax(scores, mask=None):

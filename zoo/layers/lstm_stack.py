@@ -19,14 +19,15 @@ length, so the ONNX exporter can trace the stacks without their mask
 """
 
 import contextlib
-import threading
 
 import keras
 from keras import ops
 
+from zoo.layers.trace_flags import TraceFlag
+
 CUDNN_CHOICES = ("auto", True, False)
 
-_trace = threading.local()
+_WITHOUT_MASK = TraceFlag()
 
 
 @contextlib.contextmanager
@@ -41,17 +42,13 @@ def trace_without_mask():
     right-padded rows (the mask a prefix of ones), which is how the zoo
     batches; never leave it on for training or a SavedModel.
     """
-    previous = getattr(_trace, "without_mask", False)
-    _trace.without_mask = True
-    try:
+    with _WITHOUT_MASK.enabled():
         yield
-    finally:
-        _trace.without_mask = previous
 
 
 def tracing_without_mask():
     """True inside :func:`trace_without_mask`."""
-    return getattr(_trace, "without_mask", False)
+    return _WITHOUT_MASK.is_set()
 
 
 @keras.saving.register_keras_serializable(package="zoo")
