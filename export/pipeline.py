@@ -159,16 +159,20 @@ class _Run:
         models, check = onnx_decoders.export_decoder(self.info, self.opset, self.atol)
         paths = {part: self._write_onnx(f"{self.info.name}_{part}", model) for part, model in models.items()}
         seconds = time.perf_counter() - start
-        try:
-            result = check(paths)
-        except Exception as error:  # noqa: BLE001 - a decoder that cannot run fails validation
-            result = {"atol": self.atol, "passed": False, "outputs": {},
-                      "error": f"{type(error).__name__}: {str(error).strip()[:300]}"}
+        result = self._decoder_check(lambda: check(paths))
         for part, model in models.items():
             self.add(f"onnx_{part}", "onnx", paths[part], {"model": _onnx_signature(model)},
                      result if part == "decoder" else {**result, "see": "onnx_decoder"},
                      seconds, opset=self.opset)
         return paths
+
+    def _decoder_check(self, check):
+        """``check()``'s validation record; a decoder that cannot run fails validation."""
+        try:
+            return check()
+        except Exception as error:  # noqa: BLE001 - recorded as a failed validation
+            return {"atol": self.atol, "passed": False, "outputs": {},
+                    "error": f"{type(error).__name__}: {str(error).strip()[:300]}"}
 
     def optimized_decoder(self, decoder_path):
         """The GPT past-state decoder with fused attention (over its cache), checked
@@ -181,11 +185,8 @@ class _Run:
         signature = {"model": _onnx_signature(model)}
         del model
         seconds = time.perf_counter() - start
-        try:
-            result = onnx_decoders.greedy_check(self.info, onnx_generate.GptRunner(path), self.atol)
-        except Exception as error:  # noqa: BLE001 - a decoder that cannot run fails validation
-            result = {"atol": self.atol, "passed": False, "outputs": {},
-                      "error": f"{type(error).__name__}: {str(error).strip()[:300]}"}
+        result = self._decoder_check(
+            lambda: onnx_decoders.greedy_check(self.info, onnx_generate.GptRunner(path), self.atol))
         self.add("onnx_decoder_optimized", "onnx", path, signature, result, seconds,
                  opset=self.opset, fused_ops=fusion)
 

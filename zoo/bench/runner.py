@@ -24,7 +24,7 @@ import time
 from zoo.bench import records as records_lib
 from zoo.bench.runtimes import RUNTIMES, skip_reason
 from zoo.bench.suites import load_suite, select
-from zoo.bench.zoo_runners import ARTIFACT_OF
+from zoo.bench.zoo_runners import ARTIFACT_OF, GENERATE_ARTIFACT_OF
 
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
 PROBE_TIMEOUT = 300
@@ -125,8 +125,7 @@ def run_worker(request, work_dir, name, timeout):
 
 def _needed_artifact(runtime, task):
     if task == "generate":
-        return {"tf-function-xla": "keras", "ort-cpu": "onnx_decoder",
-                "ort-cpu-fused": "onnx_decoder_optimized"}.get(runtime, "none")
+        return GENERATE_ARTIFACT_OF.get(runtime, "none")
     if RUNTIMES[runtime].kind == "peer":
         return "none"
     return ARTIFACT_OF[runtime]

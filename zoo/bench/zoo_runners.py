@@ -19,6 +19,9 @@ from zoo.bench import inputs as inputs_lib
 ARTIFACT_OF = {"keras-eager": "keras", "tf-function": "keras", "tf-function-xla": "keras", "tf-gpu": "keras",
                "savedmodel": "savedmodel", "ort-cpu": "onnx", "ort-cpu-fused": "onnx_optimized",
                "ort-cpu-int8": "onnx_int8", "ort-cuda": "onnx"}
+# Generation: the artifact each zoo runtime decodes with.
+GENERATE_ARTIFACT_OF = {"tf-function-xla": "keras", "ort-cpu": "onnx_decoder",
+                        "ort-cpu-fused": "onnx_decoder_optimized"}
 
 
 def _numpy_tree(outputs):
@@ -164,7 +167,7 @@ def load(runtime, task, facts):
             make_call, seconds = _zoo_generate(facts)
             return make_call, seconds, facts["artifacts"]["keras"]
         if runtime in ("ort-cpu", "ort-cpu-fused"):
-            key = "onnx_decoder_optimized" if runtime == "ort-cpu-fused" else "onnx_decoder"
+            key = GENERATE_ARTIFACT_OF[runtime]
             make_call, seconds = _ort_generate(facts, key)
             decoder = _artifact(facts, key)
             encoder = facts["artifacts"].get("onnx_encoder") or {}
