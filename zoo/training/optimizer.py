@@ -8,6 +8,8 @@ weight-decayed (as in nanoGPT and BERT).
 
 import keras
 
+from zoo.training.layer_decay import LayerDecayAdamW
+
 NO_DECAY = ["bias", "gamma", "beta"]
 
 
@@ -30,8 +32,22 @@ def warmup_cosine(learning_rate, total_steps, warmup_steps, min_learning_rate):
 
 
 def adamw(options, total_steps):
-    """The optimizer for a recipe's ``options`` (see ``zoo.training.options.COMMON``)."""
-    optimizer = keras.optimizers.AdamW(
+    """The optimizer for a recipe's ``options`` (see ``zoo.training.options.COMMON``).
+
+    Recipes that declare them also set ``layer_decay`` (below 1: layer-wise learning
+    rates, ``zoo.training.layer_decay``) and ``ema_momentum`` (above 0: the model ends
+    training with the exponential moving average of its weights, Keras' ``use_ema``).
+    """
+    layer_decay = options.get("layer_decay", 1.0)
+    ema_momentum = options.get("ema_momentum", 0.0)
+    if not 0.0 <= ema_momentum < 1.0:
+        raise ValueError(f"ema_momentum must be in [0, 1) (0 = off), got {ema_momentum}.")
+    extra = {"layer_decay": layer_decay} if layer_decay != 1.0 else {}
+    make = LayerDecayAdamW if extra else keras.optimizers.AdamW
+    optimizer = make(
+        **extra,
+        use_ema=ema_momentum > 0,
+        ema_momentum=ema_momentum or 0.99,
         learning_rate=warmup_cosine(
             options["learning_rate"], total_steps, options["warmup_steps"], options["min_learning_rate"]
         ),

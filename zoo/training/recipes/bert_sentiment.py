@@ -137,6 +137,10 @@ def _options(epochs, learning_rate, warmup_steps, overrides_help):
         "warmup_steps": Option(warmup_steps, "linear warmup steps"),
         "weight_decay": Option(0.01, "AdamW weight decay"),
         "beta_2": Option(0.999, "AdamW beta_2"),
+        "layer_decay": Option(1.0, "layer-wise learning-rate decay: block i of n steps with "
+                                   "lr * layer_decay ** (n + 1 - i), embeddings lowest (1.0 = off)"),
+        "ema_momentum": Option(0.0, "end with the exponential moving average of the weights "
+                                    "with this momentum (0 = off)"),
         "max_train_examples": Option(0, "use only this many sentences of each split (0 = all); for quick runs"),
     }
 
