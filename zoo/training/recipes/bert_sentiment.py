@@ -20,6 +20,7 @@ import zoo
 from zoo import data
 from zoo.commands.models import parse_overrides
 from zoo.training.batching import bucketed, wrap
+from zoo.training.linear_probe import fit_linear_probe
 from zoo.training.options import Option
 from zoo.training.task import Recipe, Task
 
@@ -99,13 +100,17 @@ def _setup(options, initial_epoch, pretrained):
     train = _batches(splits["train"], tokenizer, options, shuffle_seed=options["seed"] + initial_epoch, training=True)
     validation = _batches(splits["val"], tokenizer, options).cache()
     test = _batches(splits["test"], tokenizer, options).cache()
+    probe = {}
+    if options["probe_head"] and initial_epoch == 0:  # a resumed run restores its fitted head
+        probe = fit_linear_probe(model, _batches(splits["train"], tokenizer, options), validation)
 
     def evaluate(model):
         val = model.evaluate(validation, verbose=0, return_dict=True)
         result = model.evaluate(test, verbose=0, return_dict=True)
         return {"val_accuracy": float(val["accuracy"]), "test_accuracy": float(result["accuracy"]),
                 "test_loss": float(result["loss"]), "test_examples": len(splits["test"][0]),
-                "train_examples": len(splits["train"][0]), "initialization": "all-MiniLM-L6-v2" if pretrained else "random"}
+                "train_examples": len(splits["train"][0]),
+                "initialization": "all-MiniLM-L6-v2" if pretrained else "random", **probe}
 
     return Task(
         model=model,
@@ -141,6 +146,8 @@ def _options(epochs, learning_rate, warmup_steps, overrides_help):
                                    "lr * layer_decay ** (n + 1 - i), embeddings lowest (1.0 = off)"),
         "ema_momentum": Option(0.0, "end with the exponential moving average of the weights "
                                     "with this momentum (0 = off)"),
+        "probe_head": Option(False, "fit the classifier on the frozen encoder's features first, then "
+                                    "fine-tune everything (LP-FT)"),
         "max_train_examples": Option(0, "use only this many sentences of each split (0 = all); for quick runs"),
     }
 
