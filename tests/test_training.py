@@ -87,6 +87,15 @@ def test_sentiment_fine_tunes_the_real_minilm(tmp_path):
     assert metrics["parameters"] > 22_000_000  # MiniLM-L6's 22.7M + the classifier
 
 
+def test_mean_pooling_head_trains_no_unused_pooler():
+    from zoo.training.recipes.bert_sentiment import mean_pooling_classifier
+    backbone = zoo.Bert(vocabulary_size=50, num_layers=1, num_heads=2, hidden_dim=8, intermediate_dim=16,
+                        max_sequence_length=16)
+    model = mean_pooling_classifier(backbone, dropout=0.1)
+    trained = [w.path for w in model.trainable_weights]
+    assert "classifier/kernel" in trained and not any(p.startswith("pooler/") for p in trained), trained
+
+
 class _Interrupt(keras.callbacks.Callback):
     def __init__(self, after_epoch):
         super().__init__()

@@ -43,6 +43,7 @@ def mean_pooling_classifier(backbone, dropout, num_classes=2):
     of Keras layers and ops, so it saves and loads (safe mode) like any zoo model."""
     inputs = {name: keras.Input((None,), dtype="int32", name=name)
               for name in ("token_ids", "segment_ids", "padding_mask")}
+    backbone.pooler.trainable = False  # the [CLS] pooler feeds nothing here: no updates, no gradient warning
     tokens = backbone(inputs)["sequence_output"]
     pooled = keras.layers.GlobalAveragePooling1D(name="mean_pooling")(
         tokens, mask=keras.ops.cast(inputs["padding_mask"], "bool"))
