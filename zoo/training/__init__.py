@@ -13,6 +13,8 @@
 | the shared loop: strategy, compile, fit, artifacts | ``runner.py`` |
 | output folder ownership, resume checks | ``run_folder.py`` |
 | AdamW + warmup/cosine | ``optimizer.py`` |
+| layer-wise learning-rate decay | ``layer_decay.py`` |
+| linear probe before fine-tuning (LP-FT) | ``linear_probe.py`` |
 | tf.distribute strategy | ``strategy.py`` |
 | wall clock and time limit callbacks | ``callbacks.py`` |
 | length-bucketed batches | ``batching.py`` |
