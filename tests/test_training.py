@@ -192,16 +192,22 @@ MIRRORED = textwrap.dedent("""
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import zoo.training
-    options = json.loads(sys.argv[2])
-    metrics = zoo.training.run_recipe("gpt-shakespeare-char", sys.argv[1], verbose=0, strategy="mirrored", **options)
+    options = json.loads(sys.argv[3])
+    metrics = zoo.training.run_recipe(sys.argv[2], sys.argv[1], verbose=0, strategy="mirrored", **options)
     print(json.dumps({"replicas": metrics["replicas"], "losses": [r["loss"] for r in metrics["history"]]}))
 """)
 
 
-def test_mirrored_strategy_trains_over_two_logical_cpus(tmp_path):
+# The fine-tuning options (layer-wise learning rates, weight EMA, linear probe) under a strategy too.
+FINE_TUNING = dict(TINY["bert-sentiment-scratch"], layer_decay=0.8, ema_momentum=0.9, probe_head=True)
+
+
+@pytest.mark.parametrize("recipe, options", [("gpt-shakespeare-char", TINY_GPT),
+                                             ("bert-sentiment-scratch", FINE_TUNING)])
+def test_mirrored_strategy_trains_over_two_logical_cpus(recipe, options, tmp_path):
     # Logical devices must be configured before TensorFlow initializes: a fresh process.
     result = subprocess.run(
-        [sys.executable, "-c", MIRRORED, str(tmp_path / "m"), json.dumps(TINY_GPT)],
+        [sys.executable, "-c", MIRRORED, str(tmp_path / "m"), recipe, json.dumps(options)],
         capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
