@@ -20,15 +20,29 @@ import os
 import numpy as np
 
 
-def _split_logits(model, tokenizer, split):
+def _split_logits(model, tokenizer, split, options):
+    """Logits and labels of ``split``, batched with the runs' shared ``options``."""
     from zoo.training.recipes.bert_sentiment import _batches
 
-    batches = _batches(split, tokenizer, {"max_length": 64, "batch_size": 64, "bucket_width": 16})
+    batches = _batches(split, tokenizer, options)
     logits, labels = [], []
     for inputs, y in batches:
         logits.append(np.asarray(model.predict_on_batch(inputs)))
         labels.append(y.numpy())
     return np.concatenate(logits), np.concatenate(labels)
+
+
+def _shared_batching(runs):
+    """The runs' common batching options (from their metrics.json): the runs are compared
+    sentence by sentence, so every run must see the sentences truncated and ordered alike."""
+    found = {}
+    for run in runs:
+        with open(os.path.join(run, "metrics.json"), encoding="utf-8") as f:
+            options = json.load(f)["options"]
+        found[run] = {name: options[name] for name in ("max_length", "batch_size", "bucket_width")}
+    if len({tuple(sorted(b.items())) for b in found.values()}) != 1:
+        raise SystemExit(f"The runs were batched differently; compare runs with equal batching: {found}")
+    return found[runs[0]]
 
 
 def _softmax(logits):
@@ -47,11 +61,12 @@ def main():
 
     splits = data.rt_polarity_splits()
     loaded = {run: zoo.load(os.path.join(run, "model")) for run in args.runs}
+    batching = _shared_batching(args.runs)
     names = {run: os.path.basename(os.path.normpath(run)) for run in args.runs}
     probabilities, labels = {}, {}
     for name in ("val", "test"):
         for run, folder in loaded.items():
-            logits, run_labels = _split_logits(folder.model, folder.tokenizer, splits[name])
+            logits, run_labels = _split_logits(folder.model, folder.tokenizer, splits[name], batching)
             if name in labels and not np.array_equal(labels[name], run_labels):
                 raise RuntimeError("The batches came out in a different order for two runs.")
             labels[name] = run_labels
@@ -75,7 +90,7 @@ def main():
         first.model.set_weights([np.mean(stack, axis=0) for stack in zip(*weights)])
         soup = {}
         for name in ("val", "test"):
-            logits, y = _split_logits(first.model, first.tokenizer, splits[name])
+            logits, y = _split_logits(first.model, first.tokenizer, splits[name], batching)
             soup[f"{name}_accuracy"] = float((logits.argmax(-1) == y).mean())
         rows.append({"kind": f"soup of {len(args.runs)}", "runs": [names[run] for run in args.runs], **soup})
     else:

@@ -48,9 +48,9 @@ class LayerDecayAdamW(keras.optimizers.AdamW):
     """
 
     def __init__(self, layer_decay, **kwargs):
-        super().__init__(**kwargs)
         if not 0.0 < layer_decay <= 1.0:
             raise ValueError(f"layer_decay must be in (0, 1], got {layer_decay}.")
+        super().__init__(**kwargs)
         self.layer_decay = layer_decay
         self._scales = None
 

@@ -42,12 +42,7 @@ def adamw(options, total_steps):
     ema_momentum = options.get("ema_momentum", 0.0)
     if not 0.0 <= ema_momentum < 1.0:
         raise ValueError(f"ema_momentum must be in [0, 1) (0 = off), got {ema_momentum}.")
-    extra = {"layer_decay": layer_decay} if layer_decay != 1.0 else {}
-    make = LayerDecayAdamW if extra else keras.optimizers.AdamW
-    optimizer = make(
-        **extra,
-        use_ema=ema_momentum > 0,
-        ema_momentum=ema_momentum or 0.99,
+    settings = dict(
         learning_rate=warmup_cosine(
             options["learning_rate"], total_steps, options["warmup_steps"], options["min_learning_rate"]
         ),
@@ -56,5 +51,11 @@ def adamw(options, total_steps):
         beta_2=options["beta_2"],
         global_clipnorm=options["clipnorm"] or None,
     )
+    if ema_momentum > 0:
+        settings.update(use_ema=True, ema_momentum=ema_momentum)
+    if layer_decay != 1.0:
+        optimizer = LayerDecayAdamW(layer_decay, **settings)
+    else:
+        optimizer = keras.optimizers.AdamW(**settings)
     optimizer.exclude_from_weight_decay(var_names=NO_DECAY)
     return optimizer
