@@ -11,6 +11,7 @@ import pytest
 
 from conftest import tiny_model
 from export import export
+from zoo import cpu
 
 
 def randomized(family, **overrides):
@@ -43,7 +44,12 @@ def test_fused_graph_matches_keras(family, gelu, tmp_path):
     int8 = report["artifacts"]["onnx_int8"]
     assert int8["validation"]["gate"] is False
     delta = int8["quantization"]["outputs"]
-    assert all(0 < d["max_abs_diff"] < 0.1 and d["argmax_agreement"] >= 0.9 for d in delta.values())
+    # 7-bit weights keep every u8*s8 pair sum inside int16, so AVX2 (VPMADDUBSW) and VNNI kernels
+    # compute the same integers; measured here: GPT 0.0063, BERT 0.0051 on an AVX2-only machine,
+    # against 0.165 for the full-range int8 weights used before (which passed on VNNI only).
+    assert all(0 < d["max_abs_diff"] < 0.05 and d["argmax_agreement"] >= 0.9 for d in delta.values())
+    settings = int8["quantization"]
+    assert settings["per_channel"] and settings["reduce_range"] and settings["exporting_cpu"]["kind"] == cpu.cpu_kind()
     assert any(n.op_type in ("MatMulInteger", "DynamicQuantizeMatMul") for n in onnx.load(int8["path"]).graph.node)
     fp16 = onnx.load(report["artifacts"]["onnx_fp16"]["path"])
     assert any(i.data_type == onnx.TensorProto.FLOAT16 for i in fp16.graph.initializer)

@@ -13,7 +13,15 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-from zoo import layers, models, tokenizers  # noqa: E402  (registers classes with Keras)
+from zoo import startup  # noqa: E402
+
+startup.check_environment()  # before TensorFlow: an unsupported CPU would kill the process on import
+with startup.quiet_native_logs():
+    import tensorflow as _tf
+
+    _tf.config.list_physical_devices("GPU")  # CUDA's probe logs now, inside the filter
+    from zoo import layers, models, tokenizers  # noqa: E402  (registers classes with Keras)
+del _tf
 from zoo.api import build, list_models, load  # noqa: E402
 from zoo.checkpoints import from_huggingface  # noqa: E402
 from zoo.generation import generate  # noqa: E402
