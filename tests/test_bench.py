@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from zoo import bench
+from zoo import bench, cpu
 from zoo.bench import flops, records, report, suites
 from zoo.bench.runtimes import RUNTIMES, skip_reason
 from zoo.bench.worker import FAIL_ENV
@@ -100,6 +100,7 @@ def test_smoke_results_schema(smoke):
     assert saved["schema_version"] == 1 and saved["suite"]["name"] == "smoke"
     machine = saved["machine"]
     assert machine["gemm"]["peak_gflops"] > 0 and machine["versions"]["tensorflow"] and machine["cpu_count"]
+    assert machine["cpu_kind"] == cpu.cpu_kind() and machine["cpu_features"] == cpu.instruction_sets()
     rows = saved["records"]
     assert rows and all(set(records.FIELDS) <= set(row) for row in rows)
     ok = [r for r in rows if r["status"] == "ok"]
@@ -132,6 +133,7 @@ def test_smoke_reports_the_failed_and_skipped_runtimes_and_runs_the_rest(smoke):
     with open(os.path.join(out, "report.md"), encoding="utf-8") as file:
         text = file.read()
     assert "## bert-tiny-smoke — forward" in text and "## gpt-nano-smoke — generate" in text
+    assert f"CPU kind **{cpu.cpu_kind()}**" in text
     assert f"`{FAILING}` **failed**" in text and "`tf-gpu` **skipped**" in text
     assert "GEMM peak measured in this run" in text
 

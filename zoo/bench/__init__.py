@@ -40,7 +40,7 @@ def run(suite="default", out_dir="bench-report", models=None, runtimes=None, pro
 
 
 def list_suites():
-    """Names of the shipped suites (``benchmarks/suites/*.json``)."""
+    """Names of the shipped suites (``zoo/bench/suites/*.json``)."""
     from zoo.bench.suites import list_suites as _list
 
     return _list()

@@ -1,4 +1,4 @@
-"""The machine a run was measured on: CPU, memory, library versions, GPUs, and its fp32 GEMM peak.
+"""The machine a run was measured on: CPU and its kind, memory, library versions, GPUs, and its fp32 GEMM peak.
 
 The peak is *measured in the same run* (not a data-sheet number): the best
 GFLOP/s of large float32 matrix multiplies through TensorFlow and NumPy.
@@ -10,6 +10,8 @@ import importlib.metadata
 import os
 import platform
 import time
+
+from zoo import cpu
 
 LIBRARIES = ("tensorflow", "keras", "keras-hub", "tf2onnx", "onnx", "onnxruntime", "onnxruntime-gpu",
              "torch", "transformers", "numpy", "zoo")
@@ -57,6 +59,8 @@ def describe():
     return {
         "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
         "cpu": _cpu_model(),
+        "cpu_kind": cpu.cpu_kind(),
+        "cpu_features": cpu.instruction_sets(),
         "cpu_count": os.cpu_count(),
         "memory_gb": _memory_gb(),
         "platform": platform.platform(),

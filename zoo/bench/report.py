@@ -40,7 +40,9 @@ def header(results):
         "",
         f"{suite.get('description', '')}".strip(),
         "",
-        f"Measured {m['date_utc']} UTC on {m['cpu']} ({m['cpu_count']} CPUs, {m.get('memory_gb')} GB RAM, "
+        f"Measured {m['date_utc']} UTC on {m['cpu']}, CPU kind **{m.get('cpu_kind', 'not recorded')}** "
+        f"(features: {', '.join(m.get('cpu_features') or []) or 'not recorded'}; "
+        f"{m['cpu_count']} CPUs, {m.get('memory_gb')} GB RAM, "
         f"GPUs: {', '.join(m.get('tensorflow_gpus') or []) or 'none'}), {m['platform']}, Python {m['python']}; "
         f"{libraries}.",
         f"{peak}. Load average at start: {m.get('load_average_at_start')}. Whole run: {results['elapsed_s'] / 60:.1f} min.",

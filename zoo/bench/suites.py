@@ -19,7 +19,8 @@ A suite is data, so users can write their own (``zoo bench --suite my.json``)::
 
 ``task`` is ``forward`` (one model call on (batch, length) ids) or
 ``generate`` (greedy decoding: a prompt of ``sequence_lengths`` tokens, then
-``new_tokens`` tokens). Named suites live in ``benchmarks/suites/NAME.json``.
+``new_tokens`` tokens). Named suites ship inside the package, in
+``zoo/bench/suites/NAME.json`` (package data, so any install has them).
 Every problem is reported at once, with the valid choices, before any model
 is built.
 """
@@ -30,8 +31,7 @@ import os
 
 from zoo.bench.runtimes import RUNTIMES, TASKS
 
-SUITES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                          "benchmarks", "suites")
+SUITES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "suites")
 DEFAULTS = {"warmup": 2, "iterations": 20, "max_seconds": 10.0, "timeout_seconds": 900, "seed": 0}
 ENTRY_KEYS = {"model", "task", "batch_sizes", "sequence_lengths", "new_tokens", "overrides", "runtimes", "label"}
 SUITE_KEYS = {"name", "description", "runtimes", "models"} | set(DEFAULTS)
@@ -42,7 +42,7 @@ class SuiteError(ValueError):
 
 
 def list_suites():
-    """Names of the suites shipped in ``benchmarks/suites``."""
+    """Names of the suites shipped in ``zoo/bench/suites``."""
     if not os.path.isdir(SUITES_DIR):
         return []
     return sorted(f[:-5] for f in os.listdir(SUITES_DIR) if f.endswith(".json"))
