@@ -4,9 +4,10 @@ The model is traced inside ``zoo.layers.export_mode()``, so attention runs
 on its inline (export-friendly) path: tf2onnx cannot convert the nested XLA
 function of the default path. Inputs keep the model's input names, outputs
 are named after the model's outputs (``logits``, ``sequence_output``, ...),
-and every axis that is dynamic in TensorFlow gets a readable symbolic name
-(``batch``, ``sequence``; decoders add ``past_sequence``, ``source_sequence``)
-instead of tf2onnx's ``unk__N``.
+and every axis that is dynamic in TensorFlow gets the symbolic name its
+contract declares (``batch``, ``sequence``, ``source_sequence``; decoders add
+``new_tokens``, ``cache_sequence``: ``export.onnx_contract``) instead of
+tf2onnx's ``unk__N``.
 
 The weights are traced as graph inputs and bound as initializers after the
 conversion (:func:`convert_function`), which keeps tf2onnx's time and memory
@@ -154,25 +155,11 @@ def name_axes(onnx_model, axis_names):
 
 
 def model_axis_names(info):
-    """Default axis names for a model's inputs and outputs."""
-    names = {}
-    for name in info.input_names:
-        if name.startswith("target"):
-            names[name] = ["batch", "target_sequence"]
-        elif name == "mask_positions":
-            names[name] = ["batch", "masked_positions"]
-        else:
-            names[name] = ["batch", "source_sequence" if name.startswith("source") else "sequence"]
-    for name in info.output_names:
-        if name == "pooled_output" or info.family == "bert_classifier":
-            names[name] = ["batch", None]
-        elif info.family == "seq2seq":
-            names[name] = ["batch", "target_sequence", None]
-        elif info.family == "bert_masked_lm":
-            names[name] = ["batch", "masked_positions", None]
-        else:
-            names[name] = ["batch", "sequence", None]
-    return names
+    """Symbolic axis names of a model's inputs and outputs, from its declared
+    contract (``export.onnx_contract.forward``)."""
+    from export.onnx_contract import forward
+
+    return forward(info).axis_names()
 
 
 def model_function(info):

@@ -3,19 +3,17 @@
 GPT (``<name>_decoder``): the zoo's fixed-size key/value cache goes in and
 comes out updated - new keys/values are written at ``cache_index``, never
 concatenated, so every step has the same shapes (as in ``Gpt.call_with_cache``):
-
-    token_ids          (batch, new_tokens)            int32
-    past_key_values    (batch, layers, 2, cache, heads, head_dim)  float32
-    cache_index        ()                             int32  where the new tokens go
-    key_padding_mask   (batch, cache)                 int32  1 = a real key
-    position_offset    (batch,)                       int32  position id of the first new token
- -> logits (batch, new_tokens, vocabulary), present_key_values (as past)
+``token_ids``, ``past_key_values``, ``cache_index``, ``key_padding_mask``,
+``first_position_id`` -> ``logits``, ``present_key_values``.
 
 Seq2seq: ``<name>_encoder`` (source ids + mask -> encoder_outputs and the
 initial LSTM states) and ``<name>_decoder`` (one target token, past (h, c)
 states per layer, encoder outputs and source mask -> logits, present states),
-as in ``Seq2Seq.encode`` / ``Seq2Seq.decode_step``. States are one tensor
-(batch, layers, 2, hidden): [:, i, 0] is h and [:, i, 1] is c of layer i.
+as in ``Seq2Seq.encode`` / ``Seq2Seq.decode_step``.
+
+Every input and output - dtype, named axes, meaning, how a batch of unequal
+prompts is laid out - is declared in ``export.onnx_contract``; the traced
+specs and the graph's symbolic dims come from that declaration.
 
 Validation: the runtime greedy loop of ``export.onnx_generate`` over these
 graphs must produce exactly the tokens of ``zoo.generate(..., sampler="greedy")``,
@@ -26,6 +24,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from export import onnx_contract
 from export.onnx import convert_function
 from export.onnx_lstm import convert_with_lstm_kernels
 
@@ -37,36 +36,24 @@ def supports(info):
     return info.family in SUPPORTED
 
 
+def _declared(contract):
+    """(traced specs, axis names) of a contract's inputs."""
+    specs = {t.name: tf.TensorSpec(t.static_shape, t.dtype, name=t.name) for t in contract.inputs}
+    return specs, contract.axis_names()
+
+
 # --- GPT ----------------------------------------------------------------------
 
 
 def gpt_decoder_function(model):
-    def step(token_ids, past_key_values, cache_index, key_padding_mask, position_offset):
+    def step(token_ids, past_key_values, cache_index, key_padding_mask, first_position_id):
         logits, _, cache = model.call_with_cache(
             token_ids, past_key_values, cache_index,
-            padding_mask=key_padding_mask, start_index=position_offset,
+            padding_mask=key_padding_mask, start_index=first_position_id,
         )
         return {"logits": tf.cast(logits, tf.float32), "present_key_values": cache}
 
-    c = model.config
-    cache_shape = (None, c.num_layers, 2, None, c.num_heads, c.hidden_dim // c.num_heads)
-    specs = {
-        "token_ids": tf.TensorSpec((None, None), tf.int32, name="token_ids"),
-        "past_key_values": tf.TensorSpec(cache_shape, model.compute_dtype, name="past_key_values"),
-        "cache_index": tf.TensorSpec((), tf.int32, name="cache_index"),
-        "key_padding_mask": tf.TensorSpec((None, None), tf.int32, name="key_padding_mask"),
-        "position_offset": tf.TensorSpec((None,), tf.int32, name="position_offset"),
-    }
-    cache_axes = ["batch", None, None, "cache_sequence", None, None]
-    axes = {
-        "token_ids": ["batch", "new_tokens"],
-        "past_key_values": cache_axes,
-        "key_padding_mask": ["batch", "cache_sequence"],
-        "position_offset": ["batch"],
-        "logits": ["batch", "new_tokens", None],
-        "present_key_values": cache_axes,
-    }
-    return step, specs, axes
+    return (step, *_declared(onnx_contract.gpt_decoder(model.config, model.compute_dtype)))
 
 
 # --- seq2seq ------------------------------------------------------------------
@@ -81,14 +68,7 @@ def seq2seq_encoder_function(model):
         outputs, states = model.encode(source_ids, source_padding_mask, training=False)
         return {"encoder_outputs": outputs, "states": _stack_states(states)}
 
-    specs = {n: tf.TensorSpec((None, None), tf.int32, name=n) for n in ("source_ids", "source_padding_mask")}
-    axes = {
-        "source_ids": ["batch", "source_sequence"],
-        "source_padding_mask": ["batch", "source_sequence"],
-        "encoder_outputs": ["batch", "source_sequence", None],
-        "states": ["batch", None, None, None],
-    }
-    return encode, specs, axes
+    return (encode, *_declared(onnx_contract.seq2seq_encoder(model.config, model.compute_dtype)))
 
 
 def seq2seq_decoder_function(model):
@@ -99,22 +79,7 @@ def seq2seq_decoder_function(model):
         logits, states, _ = model.decode_step(target_ids, states, encoder_outputs, source_padding_mask)
         return {"logits": tf.cast(logits, tf.float32), "present_states": _stack_states(states)}
 
-    hidden = model.config.hidden_dim
-    specs = {
-        "target_ids": tf.TensorSpec((None,), tf.int32, name="target_ids"),
-        "past_states": tf.TensorSpec((None, layers, 2, hidden), model.compute_dtype, name="past_states"),
-        "encoder_outputs": tf.TensorSpec((None, None, hidden), model.compute_dtype, name="encoder_outputs"),
-        "source_padding_mask": tf.TensorSpec((None, None), tf.int32, name="source_padding_mask"),
-    }
-    axes = {
-        "target_ids": ["batch"],
-        "past_states": ["batch", None, None, None],
-        "encoder_outputs": ["batch", "source_sequence", None],
-        "source_padding_mask": ["batch", "source_sequence"],
-        "logits": ["batch", None],
-        "present_states": ["batch", None, None, None],
-    }
-    return step, specs, axes
+    return (step, *_declared(onnx_contract.seq2seq_decoder(model.config, model.compute_dtype)))
 
 
 # --- conversion + checks ------------------------------------------------------

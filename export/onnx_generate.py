@@ -2,12 +2,16 @@
 
 It follows ``zoo.generate``'s conventions exactly, so the tokens match
 (tested): prompts are left-padded to a common end, each row's positions
-start at 0 at its first real token, padded cache keys are masked, a row that
+start at 0 at its first real token (``first_position_id = cache_index - pad``),
+padded cache keys are masked, a row that
 emits a stop token keeps emitting the fill token while others continue, and
 each row's output runs up to and including its stop token.
 
     runner = GptRunner("artifacts/gpt2/onnx/gpt2_decoder/1/model.onnx")
     runner.generate([[464, 3290], [15496]], max_new_tokens=20, stop_token_ids=[50256])
+
+The inputs' meanings are declared in ``export.onnx_contract``; the README has
+the same loop written against onnxruntime and numpy alone.
 """
 
 import numpy as np
@@ -67,11 +71,11 @@ class GptRunner:
         cache = np.zeros((batch, self.layers, 2, cache_length, self.heads, self.head_dim), np.float32)
         return ids, pad, key_mask, cache, prompt_end
 
-    def _run(self, tokens, cache, index, key_mask, offset):
+    def _run(self, tokens, cache, index, key_mask, first_position_id):
         logits, cache = self.session.run(
             ["logits", "present_key_values"],
             {"token_ids": tokens, "past_key_values": cache, "cache_index": np.array(index, np.int32),
-             "key_padding_mask": key_mask, "position_offset": offset.astype(np.int32)},
+             "key_padding_mask": key_mask, "first_position_id": first_position_id.astype(np.int32)},
         )
         return logits, cache
 

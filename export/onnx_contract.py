@@ -1,0 +1,323 @@
+"""The declared contract of every ONNX artifact, as data in one place.
+
+For each input and output of a forward model, a GPT or seq2seq decoder, or
+the seq2seq encoder: its name, dtype, named axes (a dynamic axis is a name
+only; a fixed one has its size) and what it means. The same declaration
+
+* names the graph's symbolic dims at conversion (:meth:`Contract.axis_names`
+  feeds ``export.onnx.name_axes``), and gives the decoders' traced specs;
+* is checked against every written graph by the export gate
+  (:meth:`Contract.mismatches`, ``export.layout_gate``);
+* goes into manifest.json beside each artifact's signature
+  (:meth:`Contract.annotate`), so a client written against onnxruntime
+  alone knows what to feed; the README's decoder tables are
+  :func:`markdown_table` of it (a test keeps them equal).
+
+Optimized, int8 and float16 variants keep their source graph's inputs and
+outputs, so they share its contract (:func:`for_artifact`).
+"""
+
+import dataclasses
+
+# --- the declarations -----------------------------------------------------------
+
+_RIGHT_PADDED = "rows of unequal length are right-padded (each row's real tokens first)"
+
+FORWARD_INPUTS = {
+    "token_ids": (("batch", "sequence"), f"Token ids, one row per sequence; {_RIGHT_PADDED}, "
+                                         "so position ids count from 0 at column 0."),
+    "padding_mask": (("batch", "sequence"), "1 where token_ids holds a real token, 0 for padding."),
+    "segment_ids": (("batch", "sequence"), "Segment of each token: 0 for the first sentence, 1 for the second."),
+    "mask_positions": (("batch", "masked_positions"),
+                       "Columns of token_ids whose original tokens the masked-LM head predicts."),
+    "source_ids": (("batch", "source_sequence"), f"Source token ids; {_RIGHT_PADDED}."),
+    "source_padding_mask": (("batch", "source_sequence"),
+                            "1 for a real source token, 0 for padding (a prefix of ones in each row)."),
+    "target_ids": (("batch", "target_sequence"),
+                   f"Target ids fed to the decoder (teacher forcing): the start token, then the target; {_RIGHT_PADDED}."),
+    "target_padding_mask": (("batch", "target_sequence"), "1 for a real target token, 0 for padding."),
+}
+
+FORWARD_OUTPUTS = {  # (family, output): (axis names, meaning); fixed sizes come from the Keras model
+    ("gpt", "logits"): (("batch", "sequence", "vocabulary"),
+                        "Next-token scores: logits[:, t] scores the token after token_ids[:, t]."),
+    ("lstm_lm", "logits"): (("batch", "sequence", "vocabulary"),
+                            "Next-token scores: logits[:, t] scores the token after token_ids[:, t]."),
+    ("bert", "sequence_output"): (("batch", "sequence", "hidden"), "The last encoder layer's state of every token."),
+    ("bert", "pooled_output"): (("batch", "hidden"), "tanh(Dense) of the first ([CLS]) token's final state."),
+    ("bert_classifier", "logits"): (("batch", "classes"), "Unnormalized class scores of each sequence."),
+    ("bert_token_classifier", "logits"): (("batch", "sequence", "classes"), "Unnormalized class scores of each token."),
+    ("bert_masked_lm", "logits"): (("batch", "masked_positions", "vocabulary"),
+                                   "Vocabulary scores for the original token at each of mask_positions."),
+    ("seq2seq", "logits"): (("batch", "target_sequence", "target_vocabulary"),
+                            "logits[:, t] scores the target token after target_ids[:, t], given the source."),
+}
+
+GPT_DECODER_USAGE = (
+    "Lay out a batch of unequal prompts left-padded to a common end, prompt_end = the longest prompt: "
+    "row b starts with pad[b] = prompt_end - len(prompt_b) padding columns, so every row's next token "
+    "goes to the same cache column.",
+    "The cache keeps one size for the whole generation, cache_sequence = prompt_end + max_new_tokens "
+    "(len(prompt_b) + max_new_tokens must stay within the model's max_sequence_length): nothing is "
+    "concatenated, every step has the same shapes.",
+    "First call: the padded prompts as token_ids, zeros as past_key_values, cache_index 0, "
+    "first_position_id = -pad; argmax(logits[:, -1]) is the first new token.",
+    "Each later call: the last token of each row as token_ids (batch, 1), the previous present_key_values, "
+    "cache_index = the next unwritten column (prompt_end, prompt_end + 1, ...), "
+    "first_position_id = cache_index - pad, the same key_padding_mask.",
+    "Triton: max_batch_size 0, because cache_index is one scalar for all rows (and each request's cache "
+    "has its own length), so Triton cannot concatenate requests along a batch axis; send whole batches.",
+)
+
+SEQ2SEQ_USAGE = (
+    "Right-pad the sources (real tokens first) with source_padding_mask marking them, run the encoder "
+    "once, then the decoder once per target token.",
+    "First decoder call: the start token for every row as target_ids and the encoder's states as "
+    "past_states; each later call: the token chosen last (argmax of logits) and the previous present_states.",
+    "encoder_outputs and source_padding_mask are the same at every step.",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Axis:
+    name: str
+    size: int | None = None  # None: dynamic, the graph's dim_param is ``name``
+
+    @property
+    def dynamic(self):
+        return self.size is None
+
+
+@dataclasses.dataclass(frozen=True)
+class Tensor:
+    name: str
+    dtype: str  # numpy dtype name
+    axes: tuple
+    meaning: str
+
+    @property
+    def shape(self):
+        """The declared shape as the manifest writes it: names for dynamic axes, sizes for fixed ones."""
+        return [a.name if a.dynamic else a.size for a in self.axes]
+
+    @property
+    def static_shape(self):
+        """For ``tf.TensorSpec``: None for dynamic axes."""
+        return tuple(a.size for a in self.axes)
+
+
+def _axes(*pairs):
+    return tuple(Axis(p) if isinstance(p, str) else Axis(*p) for p in pairs)
+
+
+@dataclasses.dataclass(frozen=True)
+class Contract:
+    inputs: tuple
+    outputs: tuple
+    usage: tuple = ()
+
+    def tensors(self):
+        return {t.name: t for t in self.inputs + self.outputs}
+
+    def axis_names(self):
+        """{tensor: [dim_param or None per axis]} for ``export.onnx.name_axes``."""
+        return {t.name: [a.name if a.dynamic else None for a in t.axes] for t in self.tensors().values()}
+
+    def mismatches(self, signature):
+        """How a graph's signature (``graph_signature``) differs from the declaration; [] = it agrees."""
+        problems = []
+        for side, declared in (("inputs", self.inputs), ("outputs", self.outputs)):
+            graph = signature[side]
+            names = [t.name for t in declared]
+            problems += [f"declared {side[:-1]} {n!r} is not in the graph" for n in names if n not in graph]
+            problems += [f"graph {side[:-1]} {n!r} is not declared" for n in graph if n not in names]
+            for tensor in declared:
+                if tensor.name not in graph:
+                    continue
+                got = graph[tensor.name]
+                if got["dtype"] != tensor.dtype:
+                    problems.append(f"{tensor.name}: dtype {got['dtype']} != declared {tensor.dtype}")
+                if got["shape"] != tensor.shape:
+                    problems.append(f"{tensor.name}: shape {got['shape']} != declared {tensor.shape}")
+        return problems
+
+    def annotate(self, signature):
+        """``signature`` with each tensor's declared axes and meaning, and the usage notes."""
+        tensors = self.tensors()
+
+        def side(values):
+            return {name: {**spec, "axes": [a.name for a in tensors[name].axes], "meaning": tensors[name].meaning}
+                    if name in tensors else dict(spec) for name, spec in values.items()}
+
+        annotated = {"inputs": side(signature["inputs"]), "outputs": side(signature["outputs"])}
+        if self.usage:
+            annotated["usage"] = list(self.usage)
+        return annotated
+
+
+# --- contracts of the zoo's artifacts ------------------------------------------------
+
+
+def _keras_output_shape(model, name, index):
+    outputs = model.output
+    if isinstance(outputs, dict):
+        tensor = outputs[name]
+    elif isinstance(outputs, (list, tuple)):
+        tensor = outputs[index]
+    else:
+        tensor = outputs
+    return tuple(tensor.shape)
+
+
+def forward(info):
+    """The forward model (``<name>``, ``_optimized``, ``_int8``, ``_fp16``): int32 ids in, float32 out."""
+    inputs = []
+    for name in info.input_names:
+        axes, meaning = FORWARD_INPUTS.get(
+            name, (("batch", "sequence"), f"Input {name!r} of the Keras model, int32 ids; {_RIGHT_PADDED}."))
+        inputs.append(Tensor(name, "int32", _axes(*axes), meaning))
+    outputs = []
+    for index, name in enumerate(info.output_names):
+        sizes = _keras_output_shape(info.model, name, index)
+        names, meaning = FORWARD_OUTPUTS.get((info.family, name), (None, f"Output {name!r} of the Keras model."))
+        if names is None or len(names) != len(sizes):
+            names = ("batch", "sequence", *(f"axis_{i}" for i in range(2, len(sizes))))[: len(sizes)]
+        outputs.append(Tensor(name, "float32", tuple(Axis(n, s) for n, s in zip(names, sizes)), meaning))
+    return Contract(tuple(inputs), tuple(outputs))
+
+
+def gpt_decoder(config, dtype="float32"):
+    """``<name>_decoder``: new tokens against a fixed-size key/value cache (``Gpt.call_with_cache``)."""
+    config = config if isinstance(config, dict) else dataclasses.asdict(config)
+    layers, heads = config["num_layers"], config["num_heads"]
+    cache = _axes("batch", ("layers", layers), ("key_value", 2), "cache_sequence",
+                  ("heads", heads), ("head_dim", config["hidden_dim"] // heads))
+    return Contract(
+        inputs=(
+            Tensor("token_ids", "int32", _axes("batch", "new_tokens"),
+                   "The tokens of this call, written to cache columns cache_index .. cache_index + new_tokens - 1: "
+                   "the left-padded prompts on the first call, then one token per row."),
+            Tensor("past_key_values", dtype, cache,
+                   "The key/value cache, zeros before the first call, then the last present_key_values: "
+                   "[:, l, 0] holds layer l's keys and [:, l, 1] its values, one cache column per token."),
+            Tensor("cache_index", "int32", (),
+                   "Cache column of token_ids[:, 0], the same for every row; new token t attends to the "
+                   "columns up to cache_index + t (causal)."),
+            Tensor("key_padding_mask", "int32", _axes("batch", "cache_sequence"),
+                   "1 where a cache column holds or will hold a real token of the row, 0 for its left padding "
+                   "(column c of row b: c >= pad[b]); it spans the whole cache, causality hides unwritten columns."),
+            Tensor("first_position_id", "int32", _axes("batch"),
+                   "Position id of token_ids[:, 0] in each row (the next new tokens get +1, +2, ...): "
+                   "cache_index - pad[b], the number of real tokens before it; negative on the padding "
+                   "columns of the first call, which the mask hides."),
+        ),
+        outputs=(
+            Tensor("logits", "float32", _axes("batch", "new_tokens", ("vocabulary", config["vocabulary_size"])),
+                   "Next-token scores: logits[:, t] scores the token after token_ids[:, t]; "
+                   "greedy decoding takes argmax(logits[:, -1])."),
+            Tensor("present_key_values", dtype, cache,
+                   "past_key_values with this call's keys and values written at its columns; "
+                   "the next call's past_key_values."),
+        ),
+        usage=GPT_DECODER_USAGE,
+    )
+
+
+def _state_axes(config):
+    return _axes("batch", ("layers", config["num_layers"]), ("h_c", 2), ("hidden", config["hidden_dim"]))
+
+
+def _encoder_outputs(config, dtype, meaning):
+    return Tensor("encoder_outputs", dtype, _axes("batch", "source_sequence", ("hidden", config["hidden_dim"])),
+                  meaning)
+
+
+def seq2seq_encoder(config, dtype="float32"):
+    """``<name>_encoder``: the source read once (``Seq2Seq.encode``)."""
+    config = config if isinstance(config, dict) else dataclasses.asdict(config)
+    source_ids, source_mask = FORWARD_INPUTS["source_ids"], FORWARD_INPUTS["source_padding_mask"]
+    return Contract(
+        inputs=(
+            Tensor("source_ids", "int32", _axes(*source_ids[0]),
+                   "Source token ids, right-padded (real tokens first): the ONNX LSTM kernels take each row's "
+                   "length from the mask, so left padding would be wrong."),
+            Tensor("source_padding_mask", "int32", _axes(*source_mask[0]), source_mask[1]),
+        ),
+        outputs=(
+            _encoder_outputs(config, dtype, "The encoder's last-layer output at each source position "
+                                            "(zeros at padding), attended to by every decoder step."),
+            Tensor("states", dtype, _state_axes(config),
+                   "The decoder's initial LSTM states: [:, l, 0] is layer l's h and [:, l, 1] its c; "
+                   "the first decoder call's past_states."),
+        ),
+        usage=SEQ2SEQ_USAGE,
+    )
+
+
+def seq2seq_decoder(config, dtype="float32"):
+    """``<name>_decoder``: one target token per row with past LSTM states (``Seq2Seq.decode_step``)."""
+    config = config if isinstance(config, dict) else dataclasses.asdict(config)
+    return Contract(
+        inputs=(
+            Tensor("target_ids", "int32", _axes("batch"),
+                   "The previous target token of each row: the start token on the first call, "
+                   "then the token chosen from the last logits."),
+            Tensor("past_states", dtype, _state_axes(config),
+                   "LSTM (h, c) of every layer: the encoder's states on the first call, then the last present_states."),
+            _encoder_outputs(config, dtype, "The encoder's encoder_outputs, the same at every step."),
+            Tensor("source_padding_mask", "int32", _axes("batch", "source_sequence"),
+                   "The mask given to the encoder; attention ignores the padded source positions."),
+        ),
+        outputs=(
+            Tensor("logits", "float32", _axes("batch", ("target_vocabulary", config["target_vocabulary_size"])),
+                   "Scores of each row's next target token."),
+            Tensor("present_states", dtype, _state_axes(config), "The updated states; the next call's past_states."),
+        ),
+        usage=SEQ2SEQ_USAGE,
+    )
+
+
+def _compute_dtype(info):
+    return str(getattr(info.model, "compute_dtype", "float32"))
+
+
+def for_artifact(info, key):
+    """The contract of the manifest artifact ``key`` (``onnx``, ``onnx_decoder``, ``onnx_int8``, ...)."""
+    if key in ("onnx_decoder", "onnx_decoder_optimized"):
+        build = gpt_decoder if info.family == "gpt" else seq2seq_decoder
+        return build(info.config, _compute_dtype(info))
+    if key == "onnx_encoder":
+        return seq2seq_encoder(info.config, _compute_dtype(info))
+    return forward(info)
+
+
+# --- reading graphs, writing tables ------------------------------------------------------
+
+
+def graph_signature(onnx_model):
+    """{"inputs"/"outputs": {name: {"shape": [int | dim_param | None], "dtype": numpy name}}} of a graph."""
+    import onnx
+
+    def describe(value):
+        tensor = value.type.tensor_type
+        shape = [d.dim_value if d.HasField("dim_value") else (d.dim_param or None) for d in tensor.shape.dim]
+        return {"shape": shape, "dtype": onnx.helper.tensor_dtype_to_np_dtype(tensor.elem_type).name}
+
+    initializers = {i.name for i in onnx_model.graph.initializer}
+    return {
+        "inputs": {v.name: describe(v) for v in onnx_model.graph.input if v.name not in initializers},
+        "outputs": {v.name: describe(v) for v in onnx_model.graph.output},
+    }
+
+
+def markdown_table(contract):
+    """The README's table of a contract: one row per input and output, axes by name."""
+    rows = ["| | tensor | dtype | axes | meaning |", "|---|---|---|---|---|"]
+    for side, tensors in (("in", contract.inputs), ("out", contract.outputs)):
+        for t in tensors:
+            axes = "(" + ", ".join(a.name for a in t.axes) + ")" if t.axes else "scalar"
+            rows.append(f"| {side} | `{t.name}` | {t.dtype} | {axes} | {t.meaning} |")
+    dynamic = sorted({a.name for t in contract.tensors().values() for a in t.axes if a.dynamic})
+    rows.append("")
+    rows.append(f"Dynamic axes: {', '.join(dynamic)}; the others are fixed by the model's config.")
+    return "\n".join(rows)
