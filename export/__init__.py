@@ -9,8 +9,11 @@ writing), ``model_info`` (what is being exported), ``inputs`` (validation
 batches), ``validate`` (Keras vs artifact), ``manifest`` (manifest.json),
 ``savedmodel`` (TF Serving folder, ``serving_default``), ``text_signatures``
 (tokenizer in the graph: ``predict_text``, ``embed_text``, ``generate``),
-``onnx`` (tf2onnx conversion, axis names, external data), ``triton``
-(model-repository entries), ``onnx_decoders`` (decoders with past state),
+``onnx`` (tf2onnx conversion, axis names, external data), ``onnx_contract``
+(every ONNX input/output declared: dtype, named axes, meaning), ``triton``
+(model-repository entries), ``triton_check`` (configs vs Triton's schema and
+the graph), ``layout_gate`` (both checks on every written ONNX artifact),
+``onnx_decoders`` (decoders with past state),
 ``onnx_generate`` (onnxruntime greedy loop over them), ``fusion`` (rewrite
 into ONNX Runtime's fused ops), ``optimize`` (fusion + ORT optimizer, int8,
 fp16), ``task_metrics`` (int8's cost on the task), ``errors``.

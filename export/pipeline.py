@@ -22,7 +22,6 @@ import os
 import time
 
 import numpy as np
-import onnx as onnx_lib
 
 from export import inputs as inputs_lib
 from export import manifest as manifest_lib
@@ -75,15 +74,9 @@ def _check_arguments(formats, quantize, atol, opset, optimize=False, fp16=False)
 
 
 def _onnx_signature(model):
-    def describe_value(value):
-        tensor = value.type.tensor_type
-        shape = [d.dim_value if d.HasField("dim_value") else (d.dim_param or None) for d in tensor.shape.dim]
-        return {"shape": shape, "dtype": onnx_lib.helper.tensor_dtype_to_np_dtype(tensor.elem_type).name}
+    from export.onnx_contract import graph_signature
 
-    return {
-        "inputs": {v.name: describe_value(v) for v in model.graph.input},
-        "outputs": {v.name: describe_value(v) for v in model.graph.output},
-    }
+    return graph_signature(model)
 
 
 def _folder_size(path):
@@ -107,6 +100,10 @@ class _Run:
         return os.path.join(self.out_dir, os.path.relpath(path, self.root))
 
     def add(self, key, fmt, path, signatures, validation, seconds, **extra):
+        if fmt == "onnx":  # its declared contract and its Triton entry, checked against the graph
+            from export.layout_gate import gate
+
+            signatures, validation = gate(self.info, key, path, signatures, validation, self.root)
         self.artifacts[key] = {
             "format": fmt,
             "path": self.final_path(path),
