@@ -17,6 +17,8 @@ from export.model_info import describe
 from zoo.layers import LstmStack
 from zoo.layers.lstm_stack import trace_without_mask, tracing_without_mask
 
+pytestmark = pytest.mark.slow  # minutes on 2 cores: the full run only (CI's 3.13 run takes -m 'not slow')
+
 ATOL = 1e-4
 # (batch, length, per-row lengths): two sizes, padded rows, a full row, a length-1 row
 RIGHT_PADDED = ((3, 7, [7, 4, 1]), (5, 12, [12, 9, 3, 12, 6]))

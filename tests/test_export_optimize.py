@@ -13,6 +13,8 @@ from conftest import tiny_model
 from export import export
 from zoo import cpu
 
+pytestmark = pytest.mark.slow  # minutes on 2 cores: the full run only (CI's 3.13 run takes -m 'not slow')
+
 
 def randomized(family, **overrides):
     """A tiny model whose every weight is distinct (the presets' shared

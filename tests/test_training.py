@@ -15,6 +15,8 @@ import zoo.training
 from zoo.training import run_folder
 from zoo.training.recipes.seq2seq_multi30k import corpus_bleu
 
+pytestmark = pytest.mark.slow  # minutes on 2 cores: the full run only (CI's 3.13 run takes -m 'not slow')
+
 TINY_GPT = dict(model="gpt-nano", model_overrides="num_layers=1,hidden_dim=16,num_heads=2,intermediate_dim=32",
                 block_size=16, batch_size=8, iterations=30, eval_interval=10, eval_batch_size=64, eval_windows=128,
                 warmup_steps=2, learning_rate=3e-3)

@@ -9,6 +9,8 @@ import zoo
 from zoo.training.layer_decay import depth_of, layer_scales
 from zoo.training.optimizer import adamw
 
+pytestmark = pytest.mark.slow  # minutes on 2 cores: the full run only (CI's 3.13 run takes -m 'not slow')
+
 OPTIONS = dict(learning_rate=1e-2, min_learning_rate=1e-2, warmup_steps=0, weight_decay=0.0, beta_2=0.99,
                clipnorm=0.0)
 

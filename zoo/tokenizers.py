@@ -170,7 +170,7 @@ def _python_strings(tensor):
 
 @keras.saving.register_keras_serializable(package="zoo")
 class BertWordPieceTokenizer(keras_hub.tokenizers.WordPieceTokenizer):
-    """keras-hub WordPiece behind Hugging Face ``BertTokenizer``'s text normalization.
+    r"""keras-hub WordPiece behind Hugging Face ``BertTokenizer``'s text normalization.
 
     keras-hub lower-cases with NFKC case folding (``straße`` -> ``strasse``,
     ``ﬁ`` -> ``fi``, full-width letters -> ASCII) and keeps control/format
