@@ -138,15 +138,17 @@ def _beam_loop(decoder, num_beams, ids, logits, state, prompt_end, max_new, leng
     return tf.gather(ids, best), tf.gather(lengths, best)
 
 
-def compiled_decode_loop(model, decoder, kind, num_beams):
+def compiled_decode_loop(model, decoder, kind, num_beams, jit_compile=True):
     """The XLA-compiled loop for (model, sampler ``kind``, beam width), built once and cached.
 
     Call it as ``loop(ids, pad, prompt_end, max_new, temperature, top_k, top_p,
     length_penalty, seed, stop_ids, extra) -> (ids (B, L), lengths (B,))``
     (see ``_run`` for the layout); exporters trace it into a SavedModel.
+    ``jit_compile=False`` gives the same loop as a plain graph function, for
+    runtimes without XLA (stock TF Serving: ``export.text_signatures``).
     """
     loops = _LOOPS.setdefault(model, {})
-    key = (kind, num_beams, decoder.prefill_chunk)
+    key = (kind, num_beams, decoder.prefill_chunk, bool(jit_compile))
     if key in loops:
         return loops[key]
 
@@ -160,7 +162,7 @@ def compiled_decode_loop(model, decoder, kind, num_beams):
         return _sampling_loop(decoder, kind, ids, logits, state, prompt_end, max_new,
                               (temperature, top_k, top_p), seed, stop_ids, fill)
 
-    loops[key] = tf.function(loop, jit_compile=True)
+    loops[key] = tf.function(loop, jit_compile=bool(jit_compile))
     return loops[key]
 
 

@@ -20,9 +20,15 @@ from zoo.layers.attention_core import dot_product_attention, in_export_mode
 
 def _write_at(cache, step, index):
     """``slice_update`` along the cache axis, as slices + concat: the same values,
-    in ops tf2onnx converts (it has no ``XlaDynamicUpdateSlice``). Export only."""
+    in ops tf2onnx converts (it has no ``XlaDynamicUpdateSlice``) and that run
+    without XLA (the SavedModel's plain ``generate`` loop). Export only."""
     end = index + ops.shape(step)[2]
-    return ops.concatenate([cache[:, :, :index], step, cache[:, :, end:]], axis=2)
+    written = ops.concatenate([cache[:, :, :index], step, cache[:, :, end:]], axis=2)
+    if hasattr(written, "set_shape"):
+        # Tensor slice bounds hide the cache length from graph shape inference;
+        # a write keeps the cache's shape, which a tf.while_loop carrying it needs.
+        written.set_shape(cache.shape)
+    return written
 
 
 @keras.saving.register_keras_serializable(package="zoo")
