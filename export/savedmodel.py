@@ -10,10 +10,26 @@ are added when the model comes with a tokenizer.
 The model is traced inside ``zoo.layers.export_mode()``: attention runs as
 plain inline ops rather than a nested XLA function, so the SavedModel runs
 on any TensorFlow runtime (TF Serving, TF C API) without XLA.
+
+Written with Keras' ``ExportArchive``, not ``tf.saved_model.save`` of a
+``tf.Module`` holding the model. The difference is what TF Serving sees: a
+Keras 3 variable is a wrapper around a ``tf.Variable``; saved as a child of
+the module, the wrapper exports a *second* ``tf.Variable`` (``Variable_N``)
+that the checkpoint restores, while the signatures read the wrapped
+variable (``block_0/.../kernel``), which only TF2's object-graph loader
+rebinds. The TF1 session loader (TF Serving, ``saved_model_cli run``)
+restores by name through the SavedModel's saver, so the signatures' variables
+stayed uninitialized ("Resource localhost/block_0/... does not exist").
+``ExportArchive.add_endpoint`` tracks the variables the signature functions
+actually capture, so the saver restores exactly those, each stored once.
+The model itself is deliberately not ``track``-ed: that would add the
+wrappers too and store every weight twice. Tokenizers are ``track``-ed for
+their lookup tables, whose initializers the SavedModel's init op runs.
 """
 
 import os
 
+import keras
 import tensorflow as tf
 
 from zoo.layers import export_mode
@@ -21,8 +37,22 @@ from zoo.layers import export_mode
 VERSION = "1"  # TF Serving reads numbered version folders under the model folder
 
 
+def traced(python_function, *args, **kwargs):
+    """``tf.function(python_function)`` traced once for these specs: the form
+    ``ExportArchive.add_endpoint`` takes (an already-traced function)."""
+    function = tf.function(python_function)
+    function.get_concrete_function(*args, **kwargs)
+    return function
+
+
+def concrete(function):
+    """The first trace of a function from :func:`traced`: the one ``ExportArchive``
+    makes the signature (saving adds a trace of its own for the object graph)."""
+    return function._list_all_concrete_functions()[0]  # noqa: SLF001 - as ExportArchive reads it
+
+
 def serving_function(info):
-    """The ``serving_default`` concrete function: named ids in -> dict of outputs."""
+    """The ``serving_default`` function (traced once): named ids in -> dict of outputs."""
     model, names = info.model, info.input_names
 
     def serve(**inputs):
@@ -33,7 +63,7 @@ def serving_function(info):
 
     specs = {n: tf.TensorSpec((None, None), tf.int32, name=n) for n in names}
     with export_mode():
-        return tf.function(serve).get_concrete_function(**specs)
+        return traced(serve, **specs)
 
 
 def describe_signatures(loaded_or_signatures):
@@ -51,21 +81,30 @@ def describe_signatures(loaded_or_signatures):
     return result
 
 
-def save_savedmodel(info, model_folder, text=True):
-    """Write ``model_folder/1/`` (a SavedModel); return its signature descriptions."""
-    module = tf.Module()
-    module.model = info.model
-    signatures = {"serving_default": serving_function(info)}
+def save_savedmodel(info, model_folder, text=True, generate_xla=True):
+    """Write ``model_folder/1/`` (a SavedModel); return (path, signature descriptions).
+
+    ``generate_xla``: besides ``generate`` (no XLA: any TF Serving), also write
+    the XLA-compiled ``generate_xla`` (~12x the tokens/s on gpt-nano, but served
+    only by a TF Serving started with ``--xla_cpu_compilation_enabled=true``;
+    ``benchmarks/savedmodel_generate.py``).
+    """
+    archive = keras.export.ExportArchive()
+    functions = {"serving_default": serving_function(info)}
     if text and info.tokenizer is not None:
         from export.text_signatures import text_signatures
 
-        module.tokenizer = info.tokenizer
-        if info.target_tokenizer is not None:
-            module.target_tokenizer = info.target_tokenizer
-        signatures.update(text_signatures(info))
+        tokenizers = tf.Module()  # a trackable root: track() walks it for the tokenizers' tables
+        tokenizers.items = [t for t in {id(t): t for t in (info.tokenizer, info.target_tokenizer)}.values() if t is not None]
+        archive.track(tokenizers)
+        functions.update(text_signatures(info, generate_xla=generate_xla))
+    signatures = describe_signatures({k: concrete(f) for k, f in functions.items()})
+    for name, function in functions.items():
+        archive.add_endpoint(name, function)
     path = os.path.join(model_folder, VERSION)
-    tf.saved_model.save(module, path, signatures=signatures)
-    return path, describe_signatures(signatures)
+    with export_mode():  # saving retraces each function for the object graph: inline attention there too
+        archive.write_out(path, verbose=False)
+    return path, signatures
 
 
 def run_savedmodel(path, inputs, signature="serving_default"):

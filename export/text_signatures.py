@@ -6,23 +6,30 @@
   ``sequence_output`` (batch, tokens, hidden) and its ``padding_mask``.
 * GPT, LSTM LM and seq2seq ``generate``: strings ``prompts`` (batch,) and
   ``max_new_tokens`` () -> ``text`` (batch,) strings, greedy, through the
-  zoo's own XLA-compiled decode loop (``zoo.generation``), stop tokens
-  dropped from the text as ``zoo.generate`` does.
+  zoo's own decode loop (``zoo.generation``) as a plain graph function, stop
+  tokens dropped from the text as ``zoo.generate`` does. ``generate_xla``
+  (only with ``generate_xla=True``) is the same loop XLA-compiled.
 
 The tokenizers are keras-hub layers, whose ops are TensorFlow / tensorflow-text
 ops, so the graph needs no Python: a fresh process loads it with
 ``import tensorflow_text; tf.saved_model.load(path)``.
 
-The decode loop is saved as the XLA-compiled function ``zoo.generate`` uses
-(TensorFlow's CPU/GPU runtimes compile it on first call). It needs static shapes; the ``generate`` signature therefore
-decodes one prompt at a time (``tf.map_fn``) in a buffer of
-``generate_length`` tokens (default: the model's context, at most 256), so
-XLA compiles it once per SavedModel load, whatever the prompts.
+Why ``generate`` is not XLA-compiled: stock TF Serving calls
+``tensorflow::DisableXlaCompilation()`` unless started with
+``--xla_cpu_compilation_enabled=true``, and then every ``jit_compile``
+function fails on its first call. ``generate`` is therefore traced like the
+other signatures, in ``export_mode`` and with ``jit_compile=False``: no XLA
+function anywhere in it (``export.savedmodel_session`` runs it with XLA
+disabled to prove it). ``generate_xla`` keeps the compiled loop for servers
+started with that flag. Both decode one prompt at a time (``tf.map_fn``) in a
+buffer of ``generate_length`` tokens (default: the model's context, at most
+256): static shapes, so XLA compiles ``generate_xla`` once per load.
 """
 
 import numpy as np
 import tensorflow as tf
 
+from export.savedmodel import traced
 from zoo.layers import export_mode
 
 MAX_GENERATE_LENGTH = 256
@@ -66,7 +73,7 @@ def _bert_signatures(info):
             return {"labels": tf.argmax(probabilities, axis=-1, output_type=tf.int32),
                     "probabilities": probabilities}
 
-        return {"predict_text": tf.function(predict_text).get_concrete_function(texts_spec)}
+        return {"predict_text": traced(predict_text, texts_spec)}
     if info.family == "bert":
         def embed_text(texts):
             ids, segments, mask = _bert_ids(info, texts)
@@ -75,7 +82,7 @@ def _bert_signatures(info):
                     "sequence_output": tf.cast(outputs["sequence_output"], tf.float32),
                     "padding_mask": mask}
 
-        return {"embed_text": tf.function(embed_text).get_concrete_function(texts_spec)}
+        return {"embed_text": traced(embed_text, texts_spec)}
     return {}
 
 
@@ -84,13 +91,14 @@ def generate_length(info):
     return int(min(context, MAX_GENERATE_LENGTH))
 
 
-def _generate_signature(info):
+def _generate_signature(info, jit_compile):
+    """The ``generate`` function: the decode loop XLA-compiled or as a plain graph."""
     from zoo import generation
     from zoo.decoders import decoder_for
 
     model = info.model
     decoder = decoder_for(model)
-    loop = generation.compiled_decode_loop(model, decoder, "greedy", 1)
+    loop = generation.compiled_decode_loop(model, decoder, "greedy", 1, jit_compile=jit_compile)
     length = generate_length(info)
     chunk = decoder.prefill_chunk
     stops = list(info.generation.get("stop_token_ids") or [])[: generation.MAX_STOP_TOKENS]
@@ -136,52 +144,98 @@ def _generate_signature(info):
         return {"text": text}
 
     specs = (tf.TensorSpec((None,), tf.string, name="prompts"), tf.TensorSpec((), tf.int32, name="max_new_tokens"))
-    return {"generate": tf.function(generate).get_concrete_function(*specs)}
+    return traced(generate, *specs)
 
 
-def text_signatures(info):
-    """{signature name: concrete function} for ``info``'s family (needs a tokenizer)."""
+def text_signatures(info, generate_xla=False):
+    """{signature name: tf.function traced once} for ``info``'s family (needs a tokenizer)."""
     if info.family.startswith("bert"):
         with export_mode():
             return _bert_signatures(info)
     if info.family in ("gpt", "lstm_lm", "seq2seq"):
-        # Not in export mode: the loop is one XLA computation (attention is traced
-        # inline inside it anyway), exactly as zoo.generate compiles it.
-        return _generate_signature(info)
+        with export_mode():  # attention inline: no nested XLA function in the plain loop
+            signatures = {"generate": _generate_signature(info, jit_compile=False)}
+        if generate_xla:
+            # The loop is one XLA computation (attention is traced inline inside it
+            # anyway), exactly as zoo.generate compiles it.
+            signatures["generate_xla"] = _generate_signature(info, jit_compile=True)
+        return signatures
     return {}
 
 
 SAMPLE_TEXTS = ["a fine idea", "he nailed a deal"]  # short, and in even a tiny test vocabulary
 
 
-def check_text_signatures(info, path):
-    """Run each text signature of the SavedModel at ``path`` in this process and
-    compare with the Keras model; -> {signature: {"passed", ...}}."""
-    from export import validate
+GENERATE_SIGNATURES = ("generate", "generate_xla")
+GENERATE_NEW_TOKENS = 5
 
-    loaded = tf.saved_model.load(path)
-    results = {}
-    texts = tf.constant(SAMPLE_TEXTS)
-    for name in ("predict_text", "embed_text"):
-        if name not in loaded.signatures:
-            continue
-        got = {k: v.numpy() for k, v in loaded.signatures[name](texts=texts).items()}
-        ids, segments, mask = (t.numpy() for t in tf.function(lambda t: _bert_ids(info, t))(texts))
+
+def text_cases(info, signature_names):
+    """What each text signature in ``signature_names`` is checked on, and what it must give.
+
+    -> {signature: {"inputs": {name: numpy}, "expected": {output: numpy or list of str}}}:
+    ``predict_text`` -> the Keras softmax probabilities (and their argmax labels),
+    ``embed_text`` -> the Keras backbone outputs, ``generate``/``generate_xla`` ->
+    ``zoo.generate``'s greedy text, all on :data:`SAMPLE_TEXTS`. Shared by the
+    in-process TF2 check and the TF1 session check (``export.serving_check``).
+    """
+    cases = {}
+    texts = np.asarray(SAMPLE_TEXTS, dtype="S")
+    bert = [n for n in ("predict_text", "embed_text") if n in signature_names]
+    if bert:
+        ids, segments, mask = (t.numpy() for t in tf.function(lambda t: _bert_ids(info, t))(tf.constant(texts)))
         reference = info.model({"token_ids": ids, "segment_ids": segments, "padding_mask": mask}, training=False)
-        if name == "predict_text":
-            reference = {"probabilities": tf.nn.softmax(tf.cast(reference, tf.float32)).numpy()}
-        else:
-            reference = {k: np.asarray(v) for k, v in reference.items()}
-        diff = max(float(np.max(np.abs(got[k] - reference[k]))) for k in reference)
-        results[name] = {"max_abs_diff": diff, "passed": diff <= 1e-4}
-    if "generate" in loaded.signatures:
+        for name in bert:
+            if name == "predict_text":
+                probabilities = tf.nn.softmax(tf.cast(reference, tf.float32)).numpy()
+                expected = {"probabilities": probabilities, "labels": probabilities.argmax(-1).astype("int32")}
+            else:
+                expected = {k: np.asarray(v, dtype=np.float32) for k, v in reference.items()}
+                expected["padding_mask"] = mask
+            cases[name] = {"inputs": {"texts": texts}, "expected": expected}
+    generating = [n for n in GENERATE_SIGNATURES if n in signature_names]
+    if generating:
         from zoo.generation import generate
         from zoo.model_folder import TextModel
 
-        max_new = 5
-        got = [t.decode("utf-8") for t in
-               loaded.signatures["generate"](prompts=texts, max_new_tokens=tf.constant(max_new))["text"].numpy()]
         text_model = TextModel(info.model, info.tokenizer, info.target_tokenizer, info.generation)
-        expected = generate(text_model, list(SAMPLE_TEXTS), max_new_tokens=max_new, sampler="greedy")
-        results["generate"] = {"passed": got == expected, "savedmodel": got, "keras": expected}
+        expected = generate(text_model, list(SAMPLE_TEXTS), max_new_tokens=GENERATE_NEW_TOKENS, sampler="greedy")
+        for name in generating:
+            cases[name] = {"inputs": {"prompts": texts, "max_new_tokens": np.asarray(GENERATE_NEW_TOKENS, np.int32)},
+                           "expected": {"text": expected}}
+    return cases
+
+
+def compare_text(name, got, expected, atol=1e-4):
+    """One text signature's outputs ``got`` vs :func:`text_cases`' ``expected``: the check record.
+
+    Float outputs within ``atol`` (``max_abs_diff``), integer and text outputs identical.
+    """
+    if name in GENERATE_SIGNATURES:
+        text = [t.decode("utf-8") if isinstance(t, bytes) else str(t) for t in np.asarray(got["text"]).tolist()]
+        return {"passed": text == expected["text"], "savedmodel": text, "keras": expected["text"]}
+    diffs, same = {}, True
+    for key, reference in expected.items():
+        value = np.asarray(got[key])
+        if value.shape != reference.shape:
+            diffs[key] = float("inf")
+        elif reference.dtype.kind == "f":
+            diffs[key] = float(np.max(np.abs(value.astype(np.float32) - reference))) if reference.size else 0.0
+        else:
+            same = same and bool(np.array_equal(value, reference))
+    diff = max(diffs.values()) if diffs else 0.0
+    return {"max_abs_diff": diff, "outputs": diffs, "passed": bool(same and diff <= atol)}
+
+
+def check_text_signatures(info, path, atol=1e-4, cases=None):
+    """Run each text signature of the SavedModel at ``path`` in this process (TF2
+    loader) and compare with the Keras model; -> {signature: {"passed", ...}}.
+    ``cases``: :func:`text_cases` when the caller already has them."""
+    loaded = tf.saved_model.load(path)
+    results = {}
+    if cases is None:
+        cases = text_cases(info, list(loaded.signatures))
+    for name, case in cases.items():
+        outputs = loaded.signatures[name](**{k: tf.constant(v) for k, v in case["inputs"].items()})
+        results[name] = compare_text(name, {k: v.numpy() for k, v in outputs.items()}, case["expected"], atol)
     return results
