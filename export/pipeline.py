@@ -121,14 +121,39 @@ class _Run:
         seconds = time.perf_counter() - start
         result = validate.run_checked(validate.savedmodel_runner, path, self.references, self.batches, self.atol)
         self.add("savedmodel", "savedmodel", path, signatures, result, seconds)
+        cases = None
         if self.info.tokenizer is not None:
-            from export.text_signatures import check_text_signatures
+            from export.text_signatures import check_text_signatures, text_cases
 
-            checks = check_text_signatures(self.info, path)
+            cases = text_cases(self.info, list(signatures))
+            checks = check_text_signatures(self.info, path, self.atol, cases)
             self.artifacts["savedmodel"]["text_signatures"] = checks
             if not all(c["passed"] for c in checks.values()):
                 result["passed"] = False
                 result["text_signatures_failed"] = sorted(k for k, c in checks.items() if not c["passed"])
+        self.tf_serving(path, signatures, result, cases)
+
+    def tf_serving(self, path, signatures, result, cases):
+        """The TF Serving gate (``export.serving_check``): the TF1 session loader in a
+        fresh process, XLA off; then ``savedmodel/models.config`` for the server."""
+        from export import serving_check, serving_config
+
+        start = time.perf_counter()
+        check = serving_check.tf1_check(self.info, path, list(signatures), self.batches, self.references,
+                                        self.atol, cases)
+        check["seconds"] = round(time.perf_counter() - start, 2)
+        artifact = self.artifacts["savedmodel"]
+        artifact["tf1_session"] = check
+        if not check["passed"]:
+            result["passed"] = False
+            result["tf1_session_failed"] = serving_check.failure_summary(check)
+            result.setdefault("error", f"TF1 session loader: {result['tf1_session_failed']}"[:400])
+        config = serving_config.write_models_config(os.path.join(self.root, "savedmodel"),
+                                                    self.final_path(os.path.join(self.root, "savedmodel")))
+        artifact["serving"] = {
+            "models_config": os.path.relpath(config, self.root).replace(os.sep, "/"),
+            "signatures": serving_check.server_requirements(signatures),
+        }
 
     def onnx(self, external_data):
         start = time.perf_counter()
