@@ -114,10 +114,10 @@ class _Run:
             **extra,
         }
 
-    def savedmodel(self):
+    def savedmodel(self, generate_xla=True):
         start = time.perf_counter()
         folder = os.path.join(self.root, "savedmodel", self.info.name)
-        path, signatures = savedmodel_export.save_savedmodel(self.info, folder)
+        path, signatures = savedmodel_export.save_savedmodel(self.info, folder, generate_xla=generate_xla)
         seconds = time.perf_counter() - start
         result = validate.run_checked(validate.savedmodel_runner, path, self.references, self.batches, self.atol)
         self.add("savedmodel", "savedmodel", path, signatures, result, seconds)
@@ -278,6 +278,7 @@ def export(
     decoders=True,
     fp16=False,
     external_data=None,
+    generate_xla=True,
 ):
     """Export ``model`` to ``out_dir``; return an :class:`ExportReport`.
 
@@ -296,6 +297,9 @@ def export(
         fp16: also write a float16 ONNX graph (for GPU providers).
         external_data: force (True) or forbid (False) ONNX external data;
             default: only when the weights exceed ~1.8 GB.
+        generate_xla: with a tokenizer, GPT / LSTM LM / seq2seq SavedModels get
+            ``generate_xla`` (XLA-compiled, for TF Serving started with
+            ``--xla_cpu_compilation_enabled=true``) beside the XLA-free ``generate``.
     Raises ExportError for bad arguments, ValidationError when an artifact
     differs from Keras beyond ``atol`` (nothing is written then).
     """
@@ -305,7 +309,7 @@ def export(
     with staging.staged_output(out_dir, force=force) as root:
         run = _Run(info, root, out_dir, atol, opset)
         if "savedmodel" in formats:
-            run.savedmodel()
+            run.savedmodel(generate_xla)
         if "onnx" in formats:
             base = run.onnx(external_data)
             decoder_paths = run.decoders() if decoders else None

@@ -153,11 +153,18 @@ def main(argv=None):
     except ExportError as error:
         print(f"FAILED: {error}")
         return 1
+    print(format_results(results))
+    return 0
+
+
+def format_results(results):
+    """One line per SavedModel of :func:`check_savedmodel`'s result: its signatures and how they ran."""
+    lines = []
     for folder, summary in results.items():
         ran = ", ".join(f"{k} ({'skipped: ' + v['skipped'] if 'skipped' in v else 'ok'})"
                         for k, v in summary["signatures"].items())
-        print(f"ok {folder}: {ran}")
-    return 0
+        lines.append(f"ok {folder}: {ran}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,11 @@ serving and benchmark plumbing), a ``.keras`` file, or a model folder
 (``zoo.load``; a tokenizer there adds the SavedModel's text signatures).
 Prints the validation table; exits non-zero when an artifact fails
 validation, in which case nothing is written.
+
+``zoo check-export FOLDER``: an existing export's SavedModels loaded as TF
+Serving loads them (``export.check_savedmodel``: files complete, TF1 session
+loader with XLA off, every signature runs); exits non-zero naming the file or
+signature that fails.
 """
 
 import os
@@ -62,3 +67,13 @@ def register(subparsers):
     p.add_argument("--no-decoders", action="store_true", help="skip the ONNX decoder with past state")
     p.add_argument("--set", nargs="*", metavar="KEY=VALUE", help="config overrides for a preset")
     p.set_defaults(func=cmd_export)
+
+    c = subparsers.add_parser("check-export", help="check an export's SavedModels as TF Serving loads them")
+    c.add_argument("folder", help="an export folder, its savedmodel/<name> or a version folder")
+    c.set_defaults(func=cmd_check_export)
+
+
+def cmd_check_export(args):
+    from export.serving_check import check_savedmodel, format_results
+
+    print(format_results(check_savedmodel(args.folder)))
