@@ -51,7 +51,7 @@ def test_failed_export_leaves_previous_artifact_untouched(tmp_path, monkeypatch,
     export(tiny_model("lstm_lm"), out, formats=["savedmodel", "onnx"], decoders=False)
     before = read_manifest(out)
 
-    def crash(info, folder, text=True):
+    def crash(info, folder, text=True, **options):
         os.makedirs(os.path.join(folder, "1"))
         open(os.path.join(folder, "1", "partial.pb"), "wb").write(b"half")
         raise failure

@@ -28,7 +28,7 @@ for name, path in json.loads(sys.argv[2]).items():
     for key, function in loaded.signatures.items():
         if key == "serving_default":
             continue
-        kwargs = {"texts": texts} if key != "generate" else {"prompts": texts, "max_new_tokens": tf.constant(6)}
+        kwargs = {"texts": texts} if not key.startswith("generate") else {"prompts": texts, "max_new_tokens": tf.constant(6)}
         signatures[key] = {k: v.numpy().tolist() for k, v in function(**kwargs).items()}
     result[name] = signatures
 print(json.dumps(result, default=lambda b: b.decode("utf-8")))
@@ -46,7 +46,8 @@ def exported(tmp_path_factory):
     }
     paths, reports = {}, {}
     for key, model in models.items():
-        reports[key] = export(model, root / key, formats=["savedmodel"])
+        # generate_xla is checked in test_export_savedmodel_serving (tracing it here too would slow this module)
+        reports[key] = export(model, root / key, formats=["savedmodel"], generate_xla=False)
         paths[key] = reports[key]["artifacts"]["savedmodel"]["path"]
     run = subprocess.run([sys.executable, "-c", LOADER, json.dumps(TEXTS), json.dumps(paths)],
                          capture_output=True, text=True, timeout=600)
@@ -88,3 +89,6 @@ def test_generate_text_in_fresh_process(exported, key):
     models, reports, outputs = exported
     assert outputs[key]["generate"]["text"] == generate(models[key], TEXTS, max_new_tokens=6, sampler="greedy")
     assert reports[key]["artifacts"]["savedmodel"]["text_signatures"]["generate"]["passed"]
+    # the export gate ran it through the TF1 session loader too (XLA off, as stock TF Serving)
+    tf1 = reports[key]["artifacts"]["savedmodel"]["tf1_session"]["signatures"]["generate"]
+    assert tf1["passed"] and tf1["savedmodel"] == tf1["keras"]
