@@ -23,8 +23,10 @@ stayed uninitialized ("Resource localhost/block_0/... does not exist").
 ``ExportArchive.add_endpoint`` tracks the variables the signature functions
 actually capture, so the saver restores exactly those, each stored once.
 The model itself is deliberately not ``track``-ed: that would add the
-wrappers too and store every weight twice. Tokenizers are ``track``-ed for
-their lookup tables, whose initializers the SavedModel's init op runs.
+wrappers too and store every weight twice. The tokenizers are (through a
+``tf.Module`` holding them: ``track`` refuses a Keras layer never "built",
+which a tokenizer is) for their lookup tables, whose initializers the
+SavedModel's init op runs.
 """
 
 import os
@@ -70,9 +72,10 @@ def describe_signatures(loaded_or_signatures):
     """{signature: {"inputs": {...}, "outputs": {...}}} with shapes and dtypes."""
     result = {}
     for key, function in loaded_or_signatures.items():
-        _, kwargs = function.structured_input_signature
+        args, kwargs = function.structured_input_signature
+        specs = {**{s.name: s for s in args}, **kwargs}  # text signatures take named positional specs
         result[key] = {
-            "inputs": {n: {"shape": s.shape.as_list(), "dtype": s.dtype.name} for n, s in sorted(kwargs.items())},
+            "inputs": {n: {"shape": s.shape.as_list(), "dtype": s.dtype.name} for n, s in sorted(specs.items())},
             "outputs": {
                 n: {"shape": s.shape.as_list(), "dtype": s.dtype.name}
                 for n, s in sorted(function.structured_outputs.items())
@@ -85,7 +88,7 @@ def save_savedmodel(info, model_folder, text=True, generate_xla=True):
     """Write ``model_folder/1/`` (a SavedModel); return (path, signature descriptions).
 
     ``generate_xla``: besides ``generate`` (no XLA: any TF Serving), also write
-    the XLA-compiled ``generate_xla`` (~12x the tokens/s on gpt-nano, but served
+    the XLA-compiled ``generate_xla`` (9-12x the tokens/s on gpt-nano, but served
     only by a TF Serving started with ``--xla_cpu_compilation_enabled=true``;
     ``benchmarks/savedmodel_generate.py``).
     """
@@ -95,7 +98,8 @@ def save_savedmodel(info, model_folder, text=True, generate_xla=True):
         from export.text_signatures import text_signatures
 
         tokenizers = tf.Module()  # a trackable root: track() walks it for the tokenizers' tables
-        tokenizers.items = [t for t in {id(t): t for t in (info.tokenizer, info.target_tokenizer)}.values() if t is not None]
+        unique = {id(t): t for t in (info.tokenizer, info.target_tokenizer) if t is not None}
+        tokenizers.items = list(unique.values())
         archive.track(tokenizers)
         functions.update(text_signatures(info, generate_xla=generate_xla))
     signatures = describe_signatures({k: concrete(f) for k, f in functions.items()})

@@ -146,7 +146,11 @@ def run(path, npz=None, xla=False):
         try:
             meta_graph = tf.compat.v1.saved_model.loader.load(session, [SERVE_TAG], path)
         except Exception as error:  # noqa: BLE001 - reported, not raised
-            summary["error"] = f"load failed: {type(error).__name__}: {_first_line(error)}"
+            where = ""
+            if "RestoreV2" in str(error):  # TF names the op, not the file it read
+                shards = sorted(os.listdir(os.path.join(path, "variables")))
+                where = f" while restoring the weights from variables/{{{', '.join(shards)}}}"
+            summary["error"] = f"load failed{where}: {type(error).__name__}: {_first_line(error)}"
             return summary, outputs
         summary["load_seconds"] = round(time.perf_counter() - start, 2)
         signatures = meta_graph.signature_def
@@ -173,7 +177,9 @@ def run(path, npz=None, xla=False):
 
 
 def _first_line(error):
-    lines = [line for line in str(error).strip().splitlines() if line.strip()]
+    """The informative line of a TensorFlow error (not its "Graph execution error:" header)."""
+    lines = [line for line in str(error).strip().splitlines()
+             if line.strip() and line.strip() != "Graph execution error:"]
     important = [line for line in lines if "does not exist" in line or "XLA compilation disabled" in line]
     return ((important or lines or [type(error).__name__])[0]).strip()[:400]
 

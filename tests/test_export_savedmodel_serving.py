@@ -216,4 +216,5 @@ def test_zoo_check_export_on_an_intact_and_a_broken_export(exported, tmp_path, c
     data.write_bytes(data.read_bytes()[:100])
     assert main(["check-export", str(copy / "savedmodel" / "sentiment")]) == 2
     error = capsys.readouterr().err
-    assert "fails under the TF1 session loader" in error and "load failed" in error
+    assert "fails under the TF1 session loader" in error and "while restoring the weights" in error
+    assert "variables.data-00000-of-00001" in error and "Read less bytes than requested" in error
