@@ -34,6 +34,7 @@ from export.text_signatures import check_text_signatures, compare_text, text_cas
 from zoo.cli import main
 from zoo.model_folder import TextModel
 
+pytestmark = pytest.mark.slow  # 2-3.5 min on 2 shared cores: the full run only (CI's 3.13 run takes -m 'not slow'; its exports still pass the gate)
 ATOL = 1e-4
 
 
