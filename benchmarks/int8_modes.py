@@ -83,7 +83,7 @@ def interleaved_medians(runners, inputs, runs):
 def measure(folder, scratch, runs):
     text_model = zoo.load(folder)
     info = describe(text_model)
-    out = os.path.join(scratch, os.path.basename(os.path.normpath(folder)))
+    out = os.path.join(scratch, f"model-{len(os.listdir(scratch))}")
     report = export(text_model, out, formats=["onnx"], optimize=True, decoders=False)
     artifact = report["artifacts"].get("onnx_optimized") or report["artifacts"]["onnx"]
     source = artifact["path"]
