@@ -3,7 +3,13 @@
 Each recipe is a sub-command whose flags are generated from its declared
 options (``zoo train gpt-shakespeare-char --help`` lists them with their
 defaults), so the CLI and ``zoo.training.run_recipe`` accept the same things.
+
+Exit status: 0 done, 2 bad input (options, folder, ``TF_CONFIG``), and for a
+multi-worker run 75 when the cluster could not form or lost a worker --
+start every worker again with the same command (it resumes).
 """
+
+import sys
 
 
 def _flag_type(option):
@@ -21,8 +27,15 @@ def cmd_train(args):
     declared = zoo.training.declared_options(recipe)
     options = {name: getattr(args, name) for name in declared if getattr(args, name) is not None}
     out = args.out or f"runs/{args.recipe}"
-    metrics = zoo.training.run_recipe(args.recipe, out, overwrite=args.overwrite,
-                                      verbose=1 if args.verbose is None else args.verbose, **options)
+    from zoo.training.rendezvous import EXIT_STARTUP_TIMEOUT, PeersUnreachable
+    from zoo.training.runner import WorkerLost
+
+    try:
+        metrics = zoo.training.run_recipe(args.recipe, out, overwrite=args.overwrite,
+                                          verbose=1 if args.verbose is None else args.verbose, **options)
+    except (PeersUnreachable, WorkerLost) as error:
+        print(f"zoo train: error: {error}", file=sys.stderr)
+        return EXIT_STARTUP_TIMEOUT
     print(f"metrics.json: {out}/metrics.json")
     return 0 if metrics else 1
 

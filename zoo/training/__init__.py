@@ -16,6 +16,11 @@
 | layer-wise learning-rate decay | ``layer_decay.py`` |
 | linear probe before fine-tuning (LP-FT) | ``linear_probe.py`` |
 | tf.distribute strategy | ``strategy.py`` |
+| multi-worker: TF_CONFIG's cluster, checked | ``cluster.py`` |
+| multi-worker: meeting the peers, bounded | ``rendezvous.py`` |
+| multi-worker: the strategy, sharding, agreement checks | ``multi_worker.py`` |
+| multi-worker: chief writes the run folder, others scratch | ``worker_files.py`` |
+| gradient clipping of the global batch under any strategy | ``clipping.py`` |
 | wall clock and time limit callbacks | ``callbacks.py`` |
 | length-bucketed batches | ``batching.py`` |
 | loss curve PNG, metrics.json | ``report.py`` |

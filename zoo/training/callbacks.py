@@ -4,7 +4,9 @@
 each epoch's logs, so ``history.csv``, TensorBoard and the loss curve can be
 read against time (the issue's goals are "loss X within T minutes").
 A resumed run continues the clock from the checkpointed run's last row.
-``TimeLimit`` stops training once a wall-time budget is spent.
+``TimeLimit`` stops training once a wall-time budget is spent (in a
+multi-worker run, all workers stop at the same epoch: each one's clock
+differs, so they decide together).
 """
 
 import time
@@ -33,15 +35,25 @@ class WallClock(keras.callbacks.Callback):
 
 
 class TimeLimit(keras.callbacks.Callback):
-    """Stops ``fit`` at the end of the first epoch that ends past ``minutes`` of training."""
+    """Stops ``fit`` at the end of the first epoch that ends past ``minutes`` of training.
 
-    def __init__(self, clock, minutes):
+    ``together(flag)``, when given, turns this worker's verdict into the one every
+    worker shares (``zoo.training.multi_worker.any_worker``).
+    """
+
+    def __init__(self, clock, minutes, together=None):
         super().__init__()
         self.clock = clock
         self.seconds = float(minutes) * 60.0
+        self.together = together
         self.stopped_at_epoch = None
 
     def on_epoch_end(self, epoch, logs=None):
-        if self.seconds > 0 and self.clock.elapsed() >= self.seconds:
+        if self.seconds <= 0:
+            return
+        over = self.clock.elapsed() >= self.seconds
+        if self.together is not None:
+            over = self.together(over)
+        if over:
             self.model.stop_training = True
             self.stopped_at_epoch = epoch + 1

@@ -14,6 +14,8 @@ import re
 
 import keras
 
+from zoo.training.clipping import GlobalBatchClipping
+
 _BLOCK = re.compile(r"(?:^|/)block_(\d+)/")
 
 
@@ -40,8 +42,9 @@ def layer_scales(variables, decay):
     return [decay ** (num_blocks + 1 - depth_of(path, num_blocks)) for path in paths]
 
 
-class LayerDecayAdamW(keras.optimizers.AdamW):
-    """AdamW whose step for each variable is scaled by its layer's factor (see the module).
+class LayerDecayAdamW(GlobalBatchClipping, keras.optimizers.AdamW):
+    """AdamW whose step for each variable is scaled by its layer's factor (see the module);
+    it clips the global batch's gradient (``zoo.training.clipping``).
 
     The factors are fixed when the optimizer is built from the model's trainable
     variables; weight decay keeps the global rate (it is a pull towards zero, not a step).

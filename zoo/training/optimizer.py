@@ -3,12 +3,18 @@
 Everything is Keras: ``keras.optimizers.schedules.CosineDecay`` (its
 ``warmup_target``/``warmup_steps`` give the linear warmup) and
 ``keras.optimizers.AdamW``. Biases and LayerNorm scales/offsets are not
-weight-decayed (as in nanoGPT and BERT).
+weight-decayed (as in nanoGPT and BERT). Gradient clipping bounds the global
+batch's gradient under every strategy (``zoo.training.clipping``).
 """
 
 import keras
 
+from zoo.training.clipping import GlobalBatchClipping
 from zoo.training.layer_decay import LayerDecayAdamW
+
+
+class AdamW(GlobalBatchClipping, keras.optimizers.AdamW):
+    """Keras' AdamW, clipping the global batch's gradient (see ``zoo.training.clipping``)."""
 
 NO_DECAY = ["bias", "gamma", "beta"]
 
@@ -56,6 +62,6 @@ def adamw(options, total_steps):
     if layer_decay != 1.0:
         optimizer = LayerDecayAdamW(layer_decay, **settings)
     else:
-        optimizer = keras.optimizers.AdamW(**settings)
+        optimizer = AdamW(**settings)
     optimizer.exclude_from_weight_decay(var_names=NO_DECAY)
     return optimizer

@@ -32,8 +32,12 @@ COMMON = {
     "weight_decay": Option(0.1, "AdamW decoupled weight decay (not on biases and LayerNorm)"),
     "beta_2": Option(0.99, "AdamW beta_2"),
     "clipnorm": Option(1.0, "global gradient-norm clipping (0 = off)"),
-    "strategy": Option("default", "tf.distribute strategy: 'default' (one device) or 'mirrored' "
-                                  "(all GPUs, else all logical CPU devices)", choices=("default", "mirrored")),
+    "strategy": Option("default", "tf.distribute strategy: 'default' (one device), 'mirrored' (all GPUs, "
+                                  "else all logical CPU devices) or 'multi-worker' (MultiWorkerMirroredStrategy "
+                                  "over the machines of the TF_CONFIG environment variable)",
+                       choices=("default", "mirrored", "multi-worker")),
+    "worker_timeout_seconds": Option(300.0, "multi-worker only: how long a worker waits for the others "
+                                            "to start before it gives up with an error"),
     "jit_compile": Option(True, "compile train/eval steps with XLA"),
     "precision": Option("float32", "Keras dtype policy while building the model: 'float32' or "
                                    "'mixed_bfloat16' (bfloat16 compute, float32 weights and logits)",
@@ -45,7 +49,8 @@ COMMON = {
 }
 
 # Options that may change between an interrupted run and its resumption.
-NOT_PART_OF_THE_RUN = frozenset({"strategy", "jit_compile", "steps_per_execution", "time_limit_minutes"})
+NOT_PART_OF_THE_RUN = frozenset({"strategy", "jit_compile", "steps_per_execution", "time_limit_minutes",
+                                 "worker_timeout_seconds"})
 
 
 def _coerce(name, option, value):

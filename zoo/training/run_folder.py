@@ -13,6 +13,9 @@ A folder holding another run (another recipe, or other options) is never
 written into: that would mix two runs' checkpoints and logs. Such a folder,
 and a non-empty folder that is not a run, are refused unless the caller
 asks to overwrite; overwriting removes only the files listed above.
+In a multi-worker run only the chief claims and writes the folder; the other
+workers check it without writing (``check_without_claiming``) and write to
+scratch (``zoo.training.worker_files``).
 """
 
 import json
@@ -85,15 +88,7 @@ def prepare(folder, identity, overwrite=False):
     if overwrite:
         remove_run(folder)
     elif existing is not None:
-        differences = _differences(existing, identity)
-        if differences:
-            has_checkpoint = os.path.isdir(os.path.join(folder, CHECKPOINT_DIR))
-            what = "a checkpoint of a different run" if has_checkpoint else "a different run"
-            raise RunMismatch(
-                f"{folder!r} holds {what} ({'; '.join(differences)}). A checkpoint resumes only "
-                "with the same recipe and options: rerun with the original options, choose "
-                "another output folder, or pass overwrite=True (--overwrite) to discard it."
-            )
+        _refuse_another_run(folder, existing, identity)
     elif os.listdir(folder):
         raise FileExistsError(
             f"Output folder {folder!r} is not empty and holds no zoo training run; choose an "
@@ -101,15 +96,24 @@ def prepare(folder, identity, overwrite=False):
             "(only the run's own files are replaced)."
         )
     check_checkpoint(os.path.join(folder, CHECKPOINT_DIR), identity)
-    with open(os.path.join(folder, RUN_FILE), "w", encoding="utf-8") as file:
-        json.dump(identity, file, indent=2, sort_keys=True)
+    _write_identity(os.path.join(folder, RUN_FILE), identity)
     checkpoint = os.path.join(folder, CHECKPOINT_DIR)
     return os.path.isfile(os.path.join(checkpoint, "training_metadata.json"))
 
 
-def check_checkpoint(checkpoint_dir, identity):
-    """Refuse a checkpoint folder stamped by another run; stamp it for this one."""
-    os.makedirs(checkpoint_dir, exist_ok=True)
+def _refuse_another_run(folder, existing, identity):
+    differences = _differences(existing, identity)
+    if differences:
+        has_checkpoint = os.path.isdir(os.path.join(folder, CHECKPOINT_DIR))
+        what = "a checkpoint of a different run" if has_checkpoint else "a different run"
+        raise RunMismatch(
+            f"{folder!r} holds {what} ({'; '.join(differences)}). A checkpoint resumes only "
+            "with the same recipe and options: rerun with the original options, choose "
+            "another output folder, or pass overwrite=True (--overwrite) to discard it."
+        )
+
+
+def _refuse_another_checkpoint(checkpoint_dir, identity):
     stamp = read_identity(checkpoint_dir)
     if stamp is not None:
         differences = _differences(stamp, identity)
@@ -119,8 +123,37 @@ def check_checkpoint(checkpoint_dir, identity):
                 f"({'; '.join(differences)}); it cannot be resumed with these options. "
                 "Rerun with the checkpoint's options or pass overwrite=True (--overwrite)."
             )
-    with open(os.path.join(checkpoint_dir, RUN_FILE), "w", encoding="utf-8") as file:
+
+
+def _write_identity(path, identity):
+    """Write ``run.json`` whole or not at all: other workers may read it meanwhile."""
+    partial = f"{path}.partial"
+    with open(partial, "w", encoding="utf-8") as file:
         json.dump(identity, file, indent=2, sort_keys=True)
+    os.replace(partial, path)
+
+
+def check_checkpoint(checkpoint_dir, identity):
+    """Refuse a checkpoint folder stamped by another run; stamp it for this one."""
+    os.makedirs(checkpoint_dir, exist_ok=True)
+    _refuse_another_checkpoint(checkpoint_dir, identity)
+    _write_identity(os.path.join(checkpoint_dir, RUN_FILE), identity)
+
+
+def check_without_claiming(folder, identity):
+    """:func:`prepare`'s refusals of another run's folder or checkpoint, writing nothing.
+
+    For the workers of a multi-worker run that are not the chief: the chief
+    claims the folder, and every worker refuses a mismatch at once, by itself,
+    rather than waiting for a chief that stopped.
+    """
+    folder = os.fspath(folder)
+    existing = read_identity(folder) if os.path.isdir(folder) else None
+    if existing is not None:
+        _refuse_another_run(folder, existing, identity)
+    checkpoint_dir = os.path.join(folder, CHECKPOINT_DIR)
+    if os.path.isdir(checkpoint_dir):
+        _refuse_another_checkpoint(checkpoint_dir, identity)
 
 
 def completed_metrics(folder):

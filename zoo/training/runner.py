@@ -10,6 +10,13 @@
    resumes from it), ``TensorBoard``, ``CSVLogger`` -- plus the wall clock;
 4. measure the final metrics, save the model folder (``zoo.load`` opens it),
    draw the loss curve, write ``metrics.json``.
+
+With ``strategy="multi-worker"`` every worker runs these same steps
+(``zoo.training.multi_worker``): the cluster is read from ``TF_CONFIG``
+first, only the chief claims and writes the run folder while the others
+write to scratch (``zoo.training.worker_files``), and the workers check that
+they agree on the run before training and on its restored state when ``fit``
+starts.
 """
 
 import datetime
@@ -18,13 +25,25 @@ import os
 import time
 
 import keras
+import tensorflow as tf
 
 from zoo.model_folder import save_model_folder
+from zoo.training import cluster as cluster_lib
+from zoo.training import multi_worker
 from zoo.training import options as options_lib
 from zoo.training import report, run_folder
 from zoo.training.callbacks import TimeLimit, WallClock
 from zoo.training.optimizer import adamw
 from zoo.training.strategy import make_strategy, prebuild_for_strategy, xla_allowed
+from zoo.training.worker_files import WorkerFiles
+
+# What the survivors get when a worker dies or stops answering mid-run.
+PEER_FAILURES = (tf.errors.UnavailableError, tf.errors.DeadlineExceededError, tf.errors.AbortedError,
+                 tf.errors.CancelledError)
+
+
+class WorkerLost(RuntimeError):
+    """A worker of a multi-worker run failed mid-run; the message says how to resume."""
 
 
 def _utc_now():
@@ -57,6 +76,8 @@ def run(recipe, out_dir, overwrite=False, verbose="auto", callbacks=(), **overri
     options = options_lib.resolve(recipe.name, declared_options(recipe), overrides)
     identity = options_lib.run_identity(recipe.name, options)
     out = os.fspath(out_dir)
+    # Before anything is written: a malformed TF_CONFIG is refused with nothing to clean up.
+    cluster = cluster_lib.from_environment() if options["strategy"] == "multi-worker" else None
 
     if not overwrite and os.path.isdir(out) and run_folder.read_identity(out) == identity:
         finished = run_folder.completed_metrics(out)
@@ -66,18 +87,50 @@ def run(recipe, out_dir, overwrite=False, verbose="auto", callbacks=(), **overri
                       "Pass overwrite=True (--overwrite) to train again.")
             return finished
 
-    resuming = run_folder.prepare(out, identity, overwrite=overwrite)
-    paths = {name: os.path.join(out, name) for name in run_folder.RUN_ARTIFACTS}
-    start_epoch = run_folder.initial_epoch(out)
+    if cluster is None or cluster.is_chief:
+        run_folder.prepare(out, identity, overwrite=overwrite)
+    elif not overwrite:
+        run_folder.check_without_claiming(out, identity)
+    files = WorkerFiles(out, cluster)
+    try:
+        return _train(recipe, options, out, files, cluster, verbose, callbacks)
+    except PEER_FAILURES as error:
+        if cluster is None:
+            raise
+        raise WorkerLost(
+            f"Worker {cluster.task_name} lost the cluster ({type(error).__name__}: {_gist(error)}). A worker "
+            "stopped or became unreachable. Start every worker again with the same command: the run resumes "
+            f"from its last completed epoch (checkpoint in {os.path.join(out, run_folder.CHECKPOINT_DIR)}).") from error
+    finally:
+        files.cleanup()
+
+
+def _gist(error):
+    """The line of a TensorFlow error that says what happened (its first is "Graph execution error:")."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    telling = [line for line in lines if any(word in line for word in (
+        "peer", "heartbeat", "unhealthy", "Socket closed", "aborted", "Deadline", "timed out"))]
+    return (telling or lines or [""])[0][:300]
+
+
+def _train(recipe, options, out, files, cluster, verbose, callbacks):
+    paths = files.paths
     started = _utc_now()
     wall_start = time.perf_counter()
 
     keras.utils.set_random_seed(options["seed"])
-    strategy = make_strategy(options["strategy"])
+    if cluster is None:
+        strategy = make_strategy(options["strategy"])
+        start_epoch = run_folder.initial_epoch(out)
+    else:
+        run_fingerprint = multi_worker.fingerprint({"recipe": recipe.name, "options": options})
+        strategy, start_epoch = multi_worker.join(cluster, options["worker_timeout_seconds"], run_fingerprint,
+                                                  files.copy_chief_checkpoint)
+    resuming = os.path.isfile(os.path.join(paths[run_folder.CHECKPOINT_DIR], "training_metadata.json"))
     jit_compile = options["jit_compile"] and xla_allowed(strategy)
     if verbose and options["jit_compile"] and not jit_compile:
         print("Note: XLA is off for a multi-replica run on CPU devices (TensorFlow cannot compile "
-              "reads of variables on other CPU devices); it stays on for GPUs and one device.")
+              "their cross-device reads and all-reduces); it stays on for GPUs and one device.")
     previous_policy = keras.config.dtype_policy()
     keras.config.set_dtype_policy(options["precision"])
     try:
@@ -85,6 +138,18 @@ def run(recipe, out_dir, overwrite=False, verbose="auto", callbacks=(), **overri
             task = recipe.setup(options, start_epoch)
     finally:
         keras.config.set_dtype_policy(previous_policy)
+    if cluster is not None:
+        task.train = multi_worker.shard_by_data(task.train)
+        if task.validation is not None:
+            task.validation = multi_worker.shard_by_data(task.validation)
+    steps_per_execution = _steps_per_execution(options["steps_per_execution"], task.steps_per_epoch)
+    if cluster is not None and steps_per_execution > 1:
+        # Keras 3's multi-step loop runs each step inside a tf.cond; with the cross-worker
+        # all-reduce in it, TensorFlow fails ("You must feed a value for placeholder tensor").
+        steps_per_execution = 1
+        if verbose:
+            print("Note: steps_per_execution is 1 in a multi-worker run (Keras' multi-step loop "
+                  "cannot hold the cross-worker all-reduce).")
     with strategy.scope():
         task.model.compile(
             optimizer=adamw(options, task.total_steps),
@@ -92,12 +157,14 @@ def run(recipe, out_dir, overwrite=False, verbose="auto", callbacks=(), **overri
             metrics=task.metrics or None,
             weighted_metrics=task.weighted_metrics or None,
             jit_compile=jit_compile,
-            steps_per_execution=_steps_per_execution(options["steps_per_execution"], task.steps_per_epoch),
+            steps_per_execution=steps_per_execution,
         )
     prebuild_for_strategy(task.model, task.train, strategy)
     history = report.read_history(paths[run_folder.HISTORY_FILE])
     clock = WallClock(offset_seconds=history[-1].get("wall_seconds", 0.0) if history else 0.0)
-    limit = TimeLimit(clock, options["time_limit_minutes"])
+    together = None if cluster is None else (lambda flag: multi_worker.any_worker(strategy, flag))
+    limit = TimeLimit(clock, options["time_limit_minutes"], together=together)
+    same_state = [] if cluster is None else [multi_worker.SameStateOnEveryWorker(strategy, cluster)]
     if verbose and resuming:
         print(f"Resuming {recipe.name} in {out} from its checkpoint at epoch {start_epoch}/{task.epochs}.")
 
@@ -113,6 +180,7 @@ def run(recipe, out_dir, overwrite=False, verbose="auto", callbacks=(), **overri
             limit,
             keras.callbacks.BackupAndRestore(paths[run_folder.CHECKPOINT_DIR], save_freq="epoch",
                                              delete_checkpoint=False),
+            *same_state,  # after BackupAndRestore: checks the restored state
             keras.callbacks.TensorBoard(paths[run_folder.LOG_DIR], update_freq="epoch"),
             keras.callbacks.CSVLogger(paths[run_folder.HISTORY_FILE], append=True),
             *callbacks,
@@ -154,6 +222,8 @@ def run(recipe, out_dir, overwrite=False, verbose="auto", callbacks=(), **overri
         "started_utc": started,
         "finished_utc": _utc_now(),
         "replicas": strategy.num_replicas_in_sync,
+        "workers": cluster.num_workers if cluster else 1,
+        "task": cluster.task_name if cluster else None,
         "jit_compile": jit_compile,
         "environment": report.environment(),
         "history": history,
@@ -162,6 +232,7 @@ def run(recipe, out_dir, overwrite=False, verbose="auto", callbacks=(), **overri
     if verbose:
         shown = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in final.items()
                           if not isinstance(v, (list, dict)))
-        print(f"{recipe.name}: {shown}; training {train_seconds:.1f} s. Artifacts in {out}/ "
-              f"(model: zoo.load({paths[run_folder.MODEL_DIR]!r})).")
+        where = (f"Artifacts in {out}/ (model: zoo.load({paths[run_folder.MODEL_DIR]!r}))." if files.is_chief
+                 else f"The chief ({cluster.workers[0][0]}:0) writes the artifacts to {out}/.")
+        print(f"{recipe.name}: {shown}; training {train_seconds:.1f} s. {where}")
     return metrics

@@ -5,6 +5,8 @@
 there is no GPU (what the tests use: two logical CPUs). Keras ``fit``
 splits each global batch across the replicas and all-reduces gradients, so
 a user with several GPUs gets data parallelism from TensorFlow itself.
+"multi-worker" (``MultiWorkerMirroredStrategy`` over several machines) is
+joined by ``zoo.training.multi_worker.join``, which first checks the cluster.
 """
 
 import tensorflow as tf
@@ -18,7 +20,9 @@ def make_strategy(name):
         devices = [d.name for d in (gpus or tf.config.list_logical_devices("CPU"))]
         cross_device_ops = None if gpus else tf.distribute.ReductionToOneDevice()
         return tf.distribute.MirroredStrategy(devices=devices, cross_device_ops=cross_device_ops)
-    raise ValueError(f"strategy must be 'default' or 'mirrored', got {name!r}.")
+    if name == "multi-worker":
+        raise ValueError("strategy 'multi-worker' is joined with zoo.training.multi_worker.join(cluster, ...).")
+    raise ValueError(f"strategy must be 'default', 'mirrored' or 'multi-worker', got {name!r}.")
 
 
 def prebuild_for_strategy(model, dataset, strategy):
@@ -44,7 +48,9 @@ def prebuild_for_strategy(model, dataset, strategy):
 def xla_allowed(strategy):
     """False for several replicas on CPU devices: XLA cannot read a variable that lives
     on another logical CPU device (TensorFlow's "tf.Variable on a different device"
-    XLA known issue), so such runs train without ``jit_compile``. GPUs are fine."""
+    XLA known issue), nor compile the cross-worker all-reduce of a multi-worker run
+    on CPUs (UnimplementedError "collective ... not yet implemented for CPU devices"),
+    so such runs train without ``jit_compile``. GPUs are fine."""
     if strategy.num_replicas_in_sync <= 1:
         return True
     return bool(tf.config.list_logical_devices("GPU"))
