@@ -75,10 +75,7 @@ def child_zoo(out, preset, decoders=False):
 
 def child_latency(out, preset, repeats=20):
     """ONNX Runtime latency of the zoo's plain, fused and int8 artifacts (what fusion buys)."""
-    import statistics
-
     import numpy as np
-    import onnxruntime as ort
 
     import zoo
     from export import export
@@ -90,44 +87,71 @@ def child_latency(out, preset, repeats=20):
     report = export(model, os.path.join(out, "zoo"), formats=["onnx"], decoders=False, optimize=True, quantize="int8")
     rows = {}
     for key in ("onnx", "onnx_optimized", "onnx_int8"):
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 2
-        session = ort.InferenceSession(report["artifacts"][key]["path"], options, providers=["CPUExecutionProvider"])
-        names = [i.name for i in session.get_inputs()]
         for batch, length in ((1, 128), (8, 128)):
-            feed = {n: (rng.integers(0, 1000, (batch, length)) if n == "token_ids" else
-                        np.ones((batch, length)) if n == "padding_mask" else np.zeros((batch, length))).astype(np.int32)
-                    for n in names}
-            session.run(None, feed)
-            times = []
-            for _ in range(repeats):
-                start = time.perf_counter()
-                session.run(None, feed)
-                times.append((time.perf_counter() - start) * 1000)
-            rows[f"{key} b{batch}x{length} ms"] = round(statistics.median(times), 2)
+            rows[f"{key} b{batch}x{length} ms"] = ort_median_ms(report["artifacts"][key]["path"], batch, length, repeats)
     rows["fused_ops"] = report["artifacts"]["onnx_optimized"]["fused_ops"]["final_graph"]
     rows["int8_max_abs_diff"] = {k: v["max_abs_diff"] for k, v in
                                  report["artifacts"]["onnx_int8"]["quantization"]["outputs"].items()}
     return rows
 
 
+def ort_session(path, threads=2):
+    """An ONNX Runtime CPU session of the artifact at ``path`` with ``threads`` intra-op threads."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+
+
+def ort_feed(session, batch, length, seed=0):
+    """A (batch, length) feed for ``session``: random token ids, all-ones padding mask, zero segments."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    return {i.name: (rng.integers(0, 1000, (batch, length)) if i.name == "token_ids" else
+                     np.ones((batch, length)) if i.name == "padding_mask" else np.zeros((batch, length))).astype(np.int32)
+            for i in session.get_inputs()}
+
+
+def ort_median_ms(path, batch, length, repeats=20, threads=2, seed=0):
+    """Median ms of one ONNX Runtime ``session.run`` of the artifact at ``path`` on :func:`ort_feed`."""
+    import statistics
+
+    session = ort_session(path, threads)
+    feed = ort_feed(session, batch, length, seed)
+    session.run(None, feed)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        session.run(None, feed)
+        times.append((time.perf_counter() - start) * 1000)
+    return round(statistics.median(times), 2)
+
+
+def run_script_child(script, which, out, arguments=()):
+    """Run ``script --child WHICH --child-out OUT ARGUMENTS`` in a fresh process; -> a row with its
+    wall time, peak RSS (``ru_maxrss`` of the child, from ``os.wait4``), exit code, and the
+    ``result.json`` the child wrote into ``out``."""
+    result_path = os.path.join(out, "result.json")
+    command = [sys.executable, os.path.abspath(script), "--child", which, "--child-out", out, *arguments]
+    start = time.perf_counter()
+    process = subprocess.Popen(command)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    row = {"exporter": which, "wall_seconds": round(wall, 1),
+           "peak_rss_gb": round(usage.ru_maxrss / 1024 / 1024, 2), "exit_code": code}
+    if code == 0 and os.path.exists(result_path):
+        with open(result_path) as file:
+            row.update(json.load(file))
+    return row
+
+
 def run_child(which, preset, decoders=False):
     """Run one exporter in a subprocess; -> its result + wall time and peak RSS."""
     with tempfile.TemporaryDirectory(prefix=f"export-bench-{which}-") as out:
-        result_path = os.path.join(out, "result.json")
-        command = [sys.executable, os.path.abspath(__file__), "--child", which, "--child-out", out,
-                   "--zoo-preset", preset] + (["--decoders"] if decoders else [])
-        start = time.perf_counter()
-        process = subprocess.Popen(command)
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)
-        row = {"exporter": which, "wall_seconds": round(wall, 1),
-               "peak_rss_gb": round(usage.ru_maxrss / 1024 / 1024, 2), "exit_code": process.returncode}
-        if process.returncode == 0 and os.path.exists(result_path):
-            with open(result_path) as file:
-                row.update(json.load(file))
-        return row
+        return run_script_child(__file__, which, out, ["--zoo-preset", preset] + (["--decoders"] if decoders else []))
 
 
 def main():

@@ -12,6 +12,7 @@ Layout of ``out_dir`` (servable as is)::
     onnx/<name>_decoder/...         GPT / seq2seq: one step with past state in -> present out
     onnx/<name>_optimized/...       optimize=True: ORT fused graph
     onnx/<name>_int8/...            quantize="int8": dynamic int8 weights
+    huggingface/<name>/             formats "huggingface": config.json + model.safetensors (transformers)
 
 Everything is written to a temporary folder beside ``out_dir``, validated
 against the Keras model, and moved into place only if every gated artifact
@@ -31,7 +32,8 @@ from export import staging, validate
 from export.errors import ExportError, ValidationError
 from export.model_info import describe
 
-FORMATS = ("savedmodel", "onnx")
+FORMATS = ("savedmodel", "onnx", "huggingface")
+DEFAULT_FORMATS = ("savedmodel", "onnx")
 QUANTIZE = (None, "int8")
 DEFAULT_ATOL = 1e-4
 
@@ -268,7 +270,7 @@ class _Run:
 def export(
     model,
     out_dir,
-    formats=FORMATS,
+    formats=DEFAULT_FORMATS,
     optimize=False,
     quantize=None,
     opset=onnx_export.DEFAULT_OPSET,
@@ -286,7 +288,9 @@ def export(
         model: a zoo/Keras model, or a TextModel (``zoo.load(folder)``) whose
             tokenizer then goes into the SavedModel's text signatures.
         out_dir: the export folder; must not exist (or be empty) unless ``force``.
-        formats: any of ``"savedmodel"``, ``"onnx"`` (list or comma-separated string).
+        formats: any of ``"savedmodel"``, ``"onnx"``, ``"huggingface"`` (a transformers
+            checkpoint folder, BERT and GPT only: ``export.huggingface``); a list or
+            comma-separated string.
         optimize: also write an ONNX Runtime-optimized (fused) ONNX graph.
         quantize: None or ``"int8"`` (dynamic int8 ONNX; its accuracy delta is recorded).
         opset: ONNX opset (tf2onnx supports up to 18).
@@ -305,9 +309,15 @@ def export(
     """
     formats, opset, atol = _check_arguments(formats, quantize, atol, opset, optimize, fp16)
     info = describe(model, name=name)
+    if "huggingface" in formats:
+        from export import huggingface
+
+        huggingface.check(info)
     out_dir = staging.check_target(out_dir, force)
     with staging.staged_output(out_dir, force=force) as root:
         run = _Run(info, root, out_dir, atol, opset)
+        if "huggingface" in formats:
+            huggingface.write(run)
         if "savedmodel" in formats:
             run.savedmodel(generate_xla)
         if "onnx" in formats:

@@ -23,7 +23,7 @@ with startup.quiet_native_logs():
     from zoo import layers, models, tokenizers  # noqa: E402  (registers classes with Keras)
 del _tf
 from zoo.api import build, list_models, load  # noqa: E402
-from zoo.checkpoints import from_huggingface  # noqa: E402
+from zoo.checkpoints import from_huggingface, from_keras_hub, to_huggingface, to_keras_hub  # noqa: E402
 from zoo.generation import generate  # noqa: E402
 from zoo.model_folder import TextModel, save_model_folder  # noqa: E402
 from zoo.layers.embeddings import check_token_ids  # noqa: E402
@@ -53,11 +53,14 @@ __all__ = [
     "build",
     "check_token_ids",
     "from_huggingface",
+    "from_keras_hub",
     "generate",
     "layers",
     "list_models",
     "load",
     "models",
     "save_model_folder",
+    "to_huggingface",
+    "to_keras_hub",
     "tokenizers",
 ]

@@ -1,4 +1,4 @@
-"""Hugging Face BERT -> zoo ``Bert`` (and its heads): config fields and weight mapping.
+"""Hugging Face BERT <-> zoo ``Bert`` (and its heads): config fields and weight mapping.
 
 Covers ``BertModel`` (no name prefix) and the task models that nest it under
 ``bert.``: ``BertForMaskedLM`` / ``BertForPreTraining`` (``cls.predictions``
@@ -9,6 +9,9 @@ MiniLM and the other small BERTs are the same architecture at other sizes.
 Layout: PyTorch ``nn.Linear`` stores weights as (out, in); a Keras ``Dense``
 kernel is (in, out), so every dense weight is transposed. Embedding tables
 and LayerNorm scales/offsets copy as they are.
+
+The mapping is written once, in the import direction; ``hf_export`` runs the
+same functions backwards (``export_source``) to write a checkpoint.
 """
 
 import warnings
@@ -21,8 +24,31 @@ SIZE_FIELDS = (
     "vocabulary_size", "hidden_dim", "num_layers", "num_heads",
     "intermediate_dim", "max_sequence_length", "num_segments",
 )
+# zoo Bert field -> (Hugging Face config.json names, the first is written; default when absent, None = required).
+# Read by zoo_config (import) and written by hf_config_of (export).
+FIELDS = {
+    "vocabulary_size": (("vocab_size",), None),
+    "hidden_dim": (("hidden_size",), None),
+    "num_layers": (("num_hidden_layers",), None),
+    "num_heads": (("num_attention_heads",), None),
+    "intermediate_dim": (("intermediate_size",), None),
+    "max_sequence_length": (("max_position_embeddings",), 512),
+    "num_segments": (("type_vocab_size",), 2),
+    "dropout": (("hidden_dropout_prob",), 0.1),
+    "layer_norm_epsilon": (("layer_norm_eps",), 1e-12),
+}
+ACTIVATION_FIELD = "hidden_act"
 # Tensors that are buffers or duplicates, never weights to import.
 IGNORED = ("position_ids", "cls.predictions.decoder.bias")
+# zoo task -> the transformers class that holds it (its checkpoints nest BERT under "bert.").
+ARCHITECTURES = {
+    "backbone": "BertModel",
+    "masked_lm": "BertForMaskedLM",
+    "classifier": "BertForSequenceClassification",
+    "token_classifier": "BertForTokenClassification",
+}
+# Heads whose transformers class has no pooler (add_pooling_layer=False).
+WITHOUT_POOLER = ("masked_lm", "token_classifier")
 
 
 def zoo_config(config):
@@ -30,18 +56,18 @@ def zoo_config(config):
     hf_config.refuse(config, "position_embedding_type", "absolute", "zoo BERT uses learned absolute positions")
     hf_config.refuse(config, "is_decoder", False, "zoo BERT is an encoder; use GPT for decoding")
     hf_config.refuse(config, "add_cross_attention", False, "zoo BERT has no cross-attention")
-    return dict(
-        vocabulary_size=hf_config.required(config, "vocab_size"),
-        hidden_dim=hf_config.required(config, "hidden_size"),
-        num_layers=hf_config.required(config, "num_hidden_layers"),
-        num_heads=hf_config.required(config, "num_attention_heads"),
-        intermediate_dim=hf_config.required(config, "intermediate_size"),
-        max_sequence_length=config.get("max_position_embeddings", 512),
-        num_segments=config.get("type_vocab_size", 2),
-        dropout=config.get("hidden_dropout_prob", 0.1),
-        activation=hf_config.activation(config, "hidden_act"),
-        layer_norm_epsilon=config.get("layer_norm_eps", 1e-12),
-    )
+    return {**hf_config.read_fields(config, FIELDS), "activation": hf_config.activation(config, ACTIVATION_FIELD)}
+
+
+def hf_config_of(config):
+    """The Hugging Face ``config.json`` fields of a zoo ``BertConfig`` (dataclass fields as a dict)."""
+    return {
+        "model_type": "bert",
+        **hf_config.write_fields(config, FIELDS),
+        "attention_probs_dropout_prob": config["dropout"],  # zoo has one dropout rate
+        ACTIVATION_FIELD: hf_config.hf_activation(config["activation"]),
+        "position_embedding_type": "absolute",
+    }
 
 
 def detect_task(config, tensors):
@@ -85,11 +111,8 @@ def build_model(config, tensors):
     task, prefix = detect_task(config, tensors)
     source = TensorSource(tensors, prefix, hf_config.summary(kwargs, SIZE_FIELDS))
     backbone = zoo.Bert(**kwargs, name="bert")
-    pairs, left_at_init = backbone_pairs(backbone, source, kwargs)
-
     if task == "masked_lm":
         model = zoo.BertMaskedLM(backbone, name="bert_masked_lm")
-        pairs += masked_lm_pairs(model, source, kwargs)
         ignore = IGNORED + ("cls.seq_relationship",)  # next-sentence head: not in zoo
     elif task in ("classifier", "token_classifier"):
         labels = num_labels(config)
@@ -101,12 +124,12 @@ def build_model(config, tensors):
         family = zoo.BertClassifier if task == "classifier" else zoo.BertTokenClassifier
         dropout = config.get("classifier_dropout") or kwargs["dropout"]
         model = family(backbone, num_classes=labels, dropout=dropout, name=f"bert_{task}")
-        pairs += classifier_pairs(model, source, kwargs, labels)
         ignore = IGNORED
     else:
         model, ignore = backbone, IGNORED
+    pairs, left_at_init = task_pairs(model, task, source, kwargs)
 
-    if task in ("masked_lm", "token_classifier"):
+    if task in WITHOUT_POOLER:
         left_at_init = [name for name in left_at_init if name != "pooler"]  # these heads never use it
     unused = source.untaken(ignore)
     assign_all(pairs)
@@ -118,6 +141,21 @@ def build_model(config, tensors):
             stacklevel=3,
         )
     return model
+
+
+def task_pairs(model, task, source, c):
+    """``(pairs, left_at_init)``: every ``(zoo variable, checkpoint tensor)`` of ``model``, a ``task`` model.
+
+    The one BERT mapping: import runs it on a checkpoint's tensors,
+    export (``hf_export``) on writable buffers.
+    """
+    backbone = model if task == "backbone" else model.backbone
+    pairs, left_at_init = backbone_pairs(backbone, source, c)
+    if task == "masked_lm":
+        pairs += masked_lm_pairs(model, source, c)
+    elif task in ("classifier", "token_classifier"):
+        pairs += classifier_pairs(model, source, c, model.num_classes)
+    return pairs, left_at_init
 
 
 def _dense(source, layer, name, in_dim, out_dim, prefixed=True):

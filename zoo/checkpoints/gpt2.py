@@ -1,4 +1,4 @@
-"""Hugging Face GPT-2 -> zoo ``Gpt``: config fields and weight mapping.
+"""Hugging Face GPT-2 <-> zoo ``Gpt``: config fields and weight mapping.
 
 Covers ``GPT2Model`` (no name prefix) and ``GPT2LMHeadModel`` (``transformer.``
 prefix, ``lm_head`` tied to the token embedding, as zoo's ``Gpt`` is).
@@ -7,6 +7,9 @@ Layout: GPT-2 uses ``Conv1D`` modules whose weights are stored (in, out),
 which is already a Keras ``Dense`` kernel, so nothing is transposed. The
 attention's ``c_attn`` is one fused (hidden, 3 x hidden) projection; its
 columns are [query | key | value] and are split into zoo's three Dense layers.
+
+The mapping is written once, in the import direction; ``hf_export`` runs the
+same functions backwards (``export_source``) to write a checkpoint.
 """
 
 import warnings
@@ -18,6 +21,20 @@ from zoo.checkpoints.hf_folder import CheckpointError
 from zoo.checkpoints.tensor_source import TensorSource, assign_all
 
 SIZE_FIELDS = ("vocabulary_size", "hidden_dim", "num_layers", "num_heads", "intermediate_dim", "max_sequence_length")
+# zoo Gpt field -> (Hugging Face config.json names, the first is written; default when absent, None = required).
+# Read by zoo_config (import) and written by hf_config_of (export).
+FIELDS = {
+    "vocabulary_size": (("vocab_size",), None),
+    "hidden_dim": (("n_embd", "hidden_size"), None),
+    "num_layers": (("n_layer", "num_hidden_layers"), None),
+    "num_heads": (("n_head", "num_attention_heads"), None),
+    "max_sequence_length": (("n_positions", "n_ctx"), None),
+    "dropout": (("resid_pdrop",), 0.1),
+    "layer_norm_epsilon": (("layer_norm_epsilon",), 1e-5),
+}
+ACTIVATION_FIELD = "activation_function"
+INTERMEDIATE_FIELD = "n_inner"  # absent or null: 4 x hidden
+ARCHITECTURE = "GPT2LMHeadModel"  # zoo's Gpt has the tied LM head; it nests GPT-2 under "transformer."
 # Causal-mask buffers saved by older transformers versions; not weights.
 IGNORED = (".attn.bias", ".attn.masked_bias")
 
@@ -27,18 +44,25 @@ def zoo_config(config):
     hf_config.refuse(config, "scale_attn_by_inverse_layer_idx", False, "zoo scales scores by 1/sqrt(head_dim) only")
     hf_config.refuse(config, "scale_attn_weights", True, "zoo always scales attention scores")
     hf_config.refuse(config, "add_cross_attention", False, "zoo GPT has no cross-attention")
-    hidden = hf_config.required(config, "n_embd", "hidden_size")
-    return dict(
-        vocabulary_size=hf_config.required(config, "vocab_size"),
-        hidden_dim=hidden,
-        num_layers=hf_config.required(config, "n_layer", "num_hidden_layers"),
-        num_heads=hf_config.required(config, "n_head", "num_attention_heads"),
-        intermediate_dim=config.get("n_inner") or 4 * hidden,
-        max_sequence_length=hf_config.required(config, "n_positions", "n_ctx"),
-        dropout=config.get("resid_pdrop", 0.1),
-        activation=hf_config.activation(config, "activation_function"),
-        layer_norm_epsilon=config.get("layer_norm_epsilon", 1e-5),
-    )
+    kwargs = hf_config.read_fields(config, FIELDS)
+    kwargs["intermediate_dim"] = config.get(INTERMEDIATE_FIELD) or 4 * kwargs["hidden_dim"]
+    kwargs["activation"] = hf_config.activation(config, ACTIVATION_FIELD)
+    return kwargs
+
+
+def hf_config_of(config):
+    """The Hugging Face ``config.json`` fields of a zoo ``GptConfig`` (dataclass fields as a dict)."""
+    return {
+        "model_type": "gpt2",
+        **hf_config.write_fields(config, FIELDS),
+        INTERMEDIATE_FIELD: config["intermediate_dim"],
+        "embd_pdrop": config["dropout"],  # zoo has one dropout rate
+        "attn_pdrop": config["dropout"],
+        ACTIVATION_FIELD: hf_config.hf_activation(config["activation"]),
+        "scale_attn_weights": True,
+        "scale_attn_by_inverse_layer_idx": False,
+        "tie_word_embeddings": True,
+    }
 
 
 def build_model(config, tensors):

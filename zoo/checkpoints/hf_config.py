@@ -1,8 +1,11 @@
-"""Translating Hugging Face ``config.json`` fields into zoo config fields.
+"""Translating Hugging Face ``config.json`` fields to zoo config fields and back.
 
-Shared by the BERT and GPT-2 mappings: reading a required or optional field
-with a clear error, and the activation names (Hugging Face ``hidden_act`` /
-``activation_function`` -> zoo ``activation``).
+Shared by the BERT and GPT-2 mappings: each declares one table of
+``zoo field -> (Hugging Face names, default)``; :func:`read_fields` reads
+``config.json`` through it (a required field missing gets a clear error) and
+:func:`write_fields` writes a zoo config through the same table. The
+activation names (Hugging Face ``hidden_act`` / ``activation_function`` <->
+zoo ``activation``) are one table too, read in both directions.
 """
 
 from zoo.checkpoints.hf_folder import CheckpointError
@@ -16,6 +19,27 @@ ACTIVATIONS = {
     "gelu_fast": "gelu_tanh",
     "relu": "relu",
 }
+
+
+def read_fields(config, fields):
+    """zoo keyword arguments from ``config.json`` through a ``{zoo field: (names, default)}`` table.
+
+    ``names`` are the Hugging Face spellings the field goes by (the first is
+    the one :func:`write_fields` writes); a ``None`` default means required.
+    """
+    return {
+        zoo_name: required(config, *names) if default is None else _first(config, names, default)
+        for zoo_name, (names, default) in fields.items()
+    }
+
+
+def write_fields(zoo_config, fields):
+    """The ``config.json`` entries of a zoo config, through the same table (first spelling)."""
+    return {names[0]: zoo_config[zoo_name] for zoo_name, (names, _) in fields.items()}
+
+
+def _first(config, names, default):
+    return next((config[name] for name in names if config.get(name) is not None), default)
 
 
 def required(config, *names):
@@ -38,6 +62,17 @@ def activation(config, field):
             f"{', '.join(sorted(ACTIVATIONS))}."
         )
     return ACTIVATIONS[name]
+
+
+def hf_activation(zoo_activation):
+    """The Hugging Face name of a zoo activation (the first in :data:`ACTIVATIONS`), or an error."""
+    for name, zoo_name in ACTIVATIONS.items():
+        if zoo_name == zoo_activation:
+            return name
+    raise CheckpointError(
+        f"activation={zoo_activation!r} has no Hugging Face equivalent; transformers' BERT and "
+        f"GPT-2 can express {', '.join(sorted(set(ACTIVATIONS.values())))}."
+    )
 
 
 def refuse(config, field, supported_value, why):

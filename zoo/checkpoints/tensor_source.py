@@ -20,7 +20,20 @@ class TensorSource:
         prefix: prepended to every name asked for (task checkpoints nest the
             backbone under a prefix; a bare backbone has none).
         config_summary: the config fields that set the shapes, quoted in errors.
+
+    The error texts are class attributes, so a source of another kind (a
+    keras-hub model's variables) says where its names and shapes come from.
     """
+
+    MISSING = (
+        "The checkpoint has no tensor {name!r}{aliases}, which its config.json's model type and "
+        "num_layers call for. The file is incomplete or from another architecture; re-save it "
+        "with `model.save_pretrained(folder)`."
+    )
+    MISMATCH = (
+        "Tensor {name!r} has shape {shape}, but config.json ({summary}) implies {expected}. "
+        "The weights and config.json disagree: use the config.json that was saved with these weights."
+    )
 
     def __init__(self, tensors, prefix="", config_summary=""):
         self.tensors = tensors
@@ -41,19 +54,12 @@ class TensorSource:
         full_names = [self.prefix + n if prefixed else n for n in candidates]
         found = next((n for n in full_names if n in self.tensors), None)
         if found is None:
-            raise CheckpointError(
-                f"The checkpoint has no tensor {full_names[0]!r}"
-                + (f" (nor {', '.join(map(repr, full_names[1:]))})" if len(full_names) > 1 else "")
-                + ", which its config.json's model type and num_layers call for. The file is "
-                "incomplete or from another architecture; re-save it with `model.save_pretrained(folder)`."
-            )
+            aliases = f" (nor {', '.join(map(repr, full_names[1:]))})" if len(full_names) > 1 else ""
+            raise CheckpointError(self.MISSING.format(name=full_names[0], aliases=aliases, summary=self.config_summary))
         array = self.tensors[found]
         if tuple(array.shape) != tuple(shape):
-            raise CheckpointError(
-                f"Tensor {found!r} has shape {tuple(array.shape)}, but config.json "
-                f"({self.config_summary}) implies {tuple(shape)}. The weights and config.json "
-                "disagree: use the config.json that was saved with these weights."
-            )
+            raise CheckpointError(self.MISMATCH.format(
+                name=found, shape=tuple(array.shape), summary=self.config_summary, expected=tuple(shape)))
         self.taken.add(found)
         return np.asarray(array, dtype=np.float32)
 

@@ -56,7 +56,9 @@ def register(subparsers):
     p = subparsers.add_parser("export", help="export a model to SavedModel / ONNX, validated against Keras")
     p.add_argument("model", help="a preset name (random weights), a .keras file or a model folder")
     p.add_argument("--out", required=True, help="export folder (must not exist unless --force)")
-    p.add_argument("--formats", default="savedmodel,onnx", help="comma-separated: savedmodel,onnx (default both)")
+    p.add_argument("--formats", default="savedmodel,onnx",
+                   help="comma-separated: savedmodel,onnx,huggingface (default savedmodel,onnx; "
+                        "huggingface: a transformers checkpoint folder, BERT/GPT only)")
     p.add_argument("--force", action="store_true", help="replace an existing export folder (after validation)")
     p.add_argument("--optimize", action="store_true", help="also write an ONNX Runtime fused graph")
     p.add_argument("--quantize", choices=["int8"], default=None, help="also write a dynamic int8 ONNX graph")

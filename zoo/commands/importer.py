@@ -1,4 +1,8 @@
-"""``zoo import PATH --out FOLDER``: a local Hugging Face checkpoint -> a zoo model folder.
+"""``zoo import PATH --out FOLDER``: a local Hugging Face checkpoint or keras-hub preset -> a zoo model folder.
+
+``--from keras-hub`` reads a local keras-hub preset folder (``save_to_preset``)
+instead (``zoo.from_keras_hub``); the default, ``--from huggingface``, is
+``zoo.from_huggingface``.
 
 The folder (``model.keras`` + tokenizer assets, see ``zoo.model_folder``) opens
 with ``zoo.load(FOLDER)``. After writing, the folder is loaded back and run on
@@ -43,9 +47,14 @@ def cmd_import(args):
     out = os.fspath(args.out)
     if os.path.isdir(out) and os.listdir(out) and not args.overwrite:
         raise FileExistsError(f"{out!r} exists and is not empty; pass --overwrite or choose another --out.")
-    # The tokenizer first: missing tokenizer files fail before the (slow) weight import.
-    tokenizer = None if args.no_tokenizer else import_tokenizer(args.path)
-    model = import_model(args.path)
+    if args.source == "keras-hub":
+        from zoo.checkpoints import from_keras_hub
+
+        model, tokenizer = from_keras_hub(args.path, tokenizer=not args.no_tokenizer)
+    else:
+        # The tokenizer first: missing tokenizer files fail before the (slow) weight import.
+        tokenizer = None if args.no_tokenizer else import_tokenizer(args.path)
+        model = import_model(args.path)
     save_model_folder(out, model, tokenizer)
     diff = reload_difference(out, model, tokenizer)
     kind = type(model).__name__
@@ -57,9 +66,12 @@ def cmd_import(args):
 
 
 def register(subparsers):
-    p = subparsers.add_parser("import", help="import a local Hugging Face BERT/GPT-2 folder as a zoo model folder")
-    p.add_argument("path", help="folder with config.json, model.safetensors (or pytorch_model.bin) and tokenizer files")
+    p = subparsers.add_parser("import", help="import a local Hugging Face or keras-hub BERT/GPT-2 folder as a zoo model folder")
+    p.add_argument("path", help="folder with config.json, model.safetensors (or pytorch_model.bin) and tokenizer files; "
+                                "with --from keras-hub, a save_to_preset folder (config.json, model.weights.h5, ...)")
+    p.add_argument("--from", dest="source", choices=["huggingface", "keras-hub"], default="huggingface",
+                   help="what PATH holds (default: huggingface)")
     p.add_argument("--out", required=True, help="zoo model folder to write (model.keras + tokenizer)")
     p.add_argument("--no-tokenizer", action="store_true", help="import the weights alone")
-    p.add_argument("--overwrite", action="store_true", help="write into a non-empty --out folder")
+    p.add_argument("--overwrite", "--force", action="store_true", help="write into a non-empty --out folder")
     p.set_defaults(func=cmd_import)
