@@ -31,6 +31,7 @@ from export import savedmodel as savedmodel_export
 from export import staging, validate
 from export.errors import ExportError, ValidationError
 from export.model_info import describe
+from zoo import cpu
 
 FORMATS = ("savedmodel", "onnx", "huggingface")
 DEFAULT_FORMATS = ("savedmodel", "onnx")
@@ -247,7 +248,7 @@ class _Run:
         if task is not None:
             delta["task"] = task
         self.add("onnx_int8", "onnx", path, {"model": _onnx_signature(model)}, result, seconds,
-                 quantization={"mode": "dynamic int8 (onnxruntime.quantization.quantize_dynamic)",
+                 quantization={**optimize.INT8_SETTINGS, "exporting_cpu": cpu.describe(),
                                "source": os.path.relpath(base_path, self.root), **delta})
 
     def fp16(self, base_path):
