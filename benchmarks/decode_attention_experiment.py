@@ -52,22 +52,16 @@ def single_query_attention(query, key, value, mask, scale, return_weights):
     return (output, weights) if return_weights else output
 
 
-@contextlib.contextmanager
 def proposed_core():
-    current = attention_core._dot_product_attention
+    def make_core(current):
+        def core(query, key, value, mask, scale, return_weights):
+            if query.shape[1] == 1:
+                return single_query_attention(query, key, value, mask, scale, return_weights)
+            return current(query, key, value, mask, scale, return_weights)
 
-    def core(query, key, value, mask, scale, return_weights):
-        if query.shape[1] == 1:
-            return single_query_attention(query, key, value, mask, scale, return_weights)
-        return current(query, key, value, mask, scale, return_weights)
+        return core
 
-    # Inside an outer XLA compilation (the decode loop) the core is traced
-    # inline through this module-level name.
-    attention_core._dot_product_attention = core
-    try:
-        yield
-    finally:
-        attention_core._dot_product_attention = current
+    return attention_core.inline_core_replaced(make_core)
 
 
 def main(argv=None):
@@ -85,17 +79,19 @@ def main(argv=None):
         prompts = rng.integers(0, model.config.vocabulary_size, (batch, PROMPT_LENGTH)).tolist()
         loops, firsts, outputs = {}, {}, {}
         for name in ("current", "proposed"):
-            generation._LOOPS.pop(model, None)
+            cache = generation.compiled_loops(model)
+            cache.clear()
             context = proposed_core() if name == "proposed" else contextlib.nullcontext()
             start = time.perf_counter()
             with context:  # the swap only matters while the loop is traced
                 outputs[name] = generation.generate(model, prompts, max_new_tokens=NEW_TOKENS)
             firsts[name] = time.perf_counter() - start
-            loops[name] = generation._LOOPS.pop(model)
+            loops[name] = dict(cache)
         times = {name: [] for name in loops}
         for _ in range(args.runs):
             for name in loops:
-                generation._LOOPS[model] = loops[name]
+                cache.clear()
+                cache.update(loops[name])
                 start = time.perf_counter()
                 generation.generate(model, prompts, max_new_tokens=NEW_TOKENS)
                 times[name].append(time.perf_counter() - start)

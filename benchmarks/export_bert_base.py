@@ -28,14 +28,10 @@ import sys
 import tempfile
 import time
 
+from zoo.disk import size_on_disk
+
 BERT_BASE = dict(vocabulary_size=30522, num_layers=12, num_heads=12, hidden_dim=768,
                  intermediate_dim=3072, max_sequence_length=512)
-
-
-def _size(path):
-    if os.path.isfile(path):
-        return os.path.getsize(path)
-    return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(path) for f in files)
 
 
 def child_keras_hub(out):
@@ -49,7 +45,7 @@ def child_keras_hub(out):
     path = os.path.join(out, "model.onnx")
     start = time.perf_counter()
     model.export(path, format="onnx")
-    return {"export_seconds": time.perf_counter() - start, "artifact_bytes": _size(path),
+    return {"export_seconds": time.perf_counter() - start, "artifact_bytes": size_on_disk(path),
             "parameters": int(model.count_params())}
 
 

@@ -78,7 +78,7 @@ def zoo_runner(model, prompts):
         assert all(len(row) == NEW_TOKENS for row in out)
 
     def reset():
-        generation._LOOPS.pop(model, None)  # drop the compiled loop: next call retraces + compiles
+        generation.compiled_loops(model).clear()  # next call retraces + compiles
     return run, reset
 
 

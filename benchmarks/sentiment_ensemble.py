@@ -22,11 +22,11 @@ import numpy as np
 
 def _split_logits(model, tokenizer, split, options):
     """Logits and labels of ``split``, batched with the runs' shared ``options``."""
-    from zoo.training.recipes.bert_sentiment import _batches
+    from zoo.training.recipes.bert_sentiment import batches
 
-    batches = _batches(split, tokenizer, options)
+    batch_dataset = batches(split, tokenizer, options)
     logits, labels = [], []
-    for inputs, y in batches:
+    for inputs, y in batch_dataset:
         logits.append(np.asarray(model.predict_on_batch(inputs)))
         labels.append(y.numpy())
     return np.concatenate(logits), np.concatenate(labels)

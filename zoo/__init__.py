@@ -26,7 +26,7 @@ from zoo.api import build, list_models, load  # noqa: E402
 from zoo.checkpoints import from_huggingface, from_keras_hub, to_huggingface, to_keras_hub  # noqa: E402
 from zoo.generation import generate  # noqa: E402
 from zoo.model_folder import TextModel, save_model_folder  # noqa: E402
-from zoo.layers.embeddings import check_token_ids  # noqa: E402
+from zoo.token_ids import check_token_ids  # noqa: E402
 from zoo.models import (  # noqa: E402
     Bert,
     BertClassifier,

@@ -5,10 +5,10 @@ import os
 
 import keras
 
+from zoo import model_folder
+from zoo.model_folder import MODEL_FILE
 from zoo.models import FAMILIES
 from zoo.presets import PRESETS, get_preset
-
-MODEL_FILE = "model.keras"
 
 
 def list_models():
@@ -60,8 +60,6 @@ def load(path, compile=True):
             f"Could not load {path!r} as a Keras model ({error}). Is it a .keras file "
             "saved by zoo (model.save('m.keras'))?"
         ) from error
-    from zoo import model_folder  # imports keras-hub tokenizers only when needed
-
     if folder is not None and model_folder.has_tokenizer(folder):
         return model_folder.load_model_folder(folder, compile=compile, model=model)
     return model

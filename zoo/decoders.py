@@ -28,7 +28,7 @@ from zoo.models import Gpt, LstmLM, Seq2Seq
 class GptDecoder:
     """Cached decoding for :class:`zoo.models.Gpt`."""
 
-    kind = "gpt"
+    family = "gpt"
 
     def __init__(self, model, prefill_chunk=16):
         self.model = model
@@ -71,7 +71,7 @@ class GptDecoder:
 class Seq2SeqDecoder:
     """Encoder once, then ``decode_step`` per token, for :class:`zoo.models.Seq2Seq`."""
 
-    kind = "seq2seq"
+    family = "seq2seq"
     prefill_chunk = 1
 
     def __init__(self, model):
@@ -98,7 +98,7 @@ class Seq2SeqDecoder:
 class LstmLMDecoder:
     """Stepwise decoding for :class:`zoo.models.LstmLM`."""
 
-    kind = "lstm_lm"
+    family = "lstm_lm"
     prefill_chunk = 1
 
     def __init__(self, model):

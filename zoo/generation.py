@@ -31,11 +31,12 @@ beams, and picks the best by ``score / length ** length_penalty`` at the end.
 import collections
 import weakref
 
+import keras
 import numpy as np
 import tensorflow as tf
 
 from zoo.decoders import decoder_for
-from zoo.layers.embeddings import check_token_ids
+from zoo.token_ids import check_token_ids
 from zoo.samplers import SAMPLERS, check_sampler, sample
 
 MAX_STOP_TOKENS = 8  # stop ids are padded to this many, so their number never retraces
@@ -138,6 +139,16 @@ def _beam_loop(decoder, num_beams, ids, logits, state, prompt_end, max_new, leng
     return tf.gather(ids, best), tf.gather(lengths, best)
 
 
+def compiled_loops(model):
+    """The cache of ``model``'s compiled decode loops: a dict keyed by (sampler, beams, chunk, XLA).
+
+    Each loop is traced and compiled on its first call and reused after. The
+    cache is public for benchmarks: clear it to time a first call again, or
+    swap its contents to time two variants of the loop side by side.
+    """
+    return _LOOPS.setdefault(model, {})
+
+
 def compiled_decode_loop(model, decoder, kind, num_beams, jit_compile=True):
     """The XLA-compiled loop for (model, sampler ``kind``, beam width), built once and cached.
 
@@ -147,7 +158,7 @@ def compiled_decode_loop(model, decoder, kind, num_beams, jit_compile=True):
     ``jit_compile=False`` gives the same loop as a plain graph function, for
     runtimes without XLA (stock TF Serving: ``export.text_signatures``).
     """
-    loops = _LOOPS.setdefault(model, {})
+    loops = compiled_loops(model)
     key = (kind, num_beams, decoder.prefill_chunk, bool(jit_compile))
     if key in loops:
         return loops[key]
@@ -164,9 +175,6 @@ def compiled_decode_loop(model, decoder, kind, num_beams, jit_compile=True):
 
     loops[key] = tf.function(loop, jit_compile=bool(jit_compile))
     return loops[key]
-
-
-_compiled_loop = compiled_decode_loop  # the name export/text_signatures.py uses
 
 
 # --- inputs ------------------------------------------------------------------
@@ -300,9 +308,7 @@ def generate(
     Returns the new tokens: a list of ids per prompt (a string per prompt for
     string prompts), or a single one for a single prompt.
     """
-    from zoo.model_folder import TextModel
-
-    text_model = model if isinstance(model, TextModel) else None
+    text_model = None if isinstance(model, keras.Model) else model  # a TextModel: .model, .encode, .decode
     keras_model = text_model.model if text_model else model
     decoder = decoder_for(keras_model, prefill_chunk)
     check_sampler(sampler, temperature, top_k, top_p, num_beams, length_penalty)
@@ -336,7 +342,7 @@ def generate(
     outputs = []
     for b, row in enumerate(rows):
         new = ids[b, prompt_end: prompt_end + lengths[b]].tolist()
-        outputs.append((list(row) + new) if include_prompt and decoder.kind != "seq2seq" else new)
+        outputs.append((list(row) + new) if include_prompt and decoder.family != "seq2seq" else new)
 
     if any(is_text):
         stops = set(np.atleast_1d(stop_token_ids).tolist()) if stop_token_ids is not None else set()
@@ -355,7 +361,7 @@ def _run(model, decoder, rows, max_new_tokens, sampler, temperature, top_k, top_
     config = model.config
     batch = len(rows)
     extra = {}
-    if decoder.kind == "seq2seq":
+    if decoder.family == "seq2seq":
         _check_ids(rows, config.source_vocabulary_size, "Source")
         _check_lengths(rows, max_new_tokens, config.max_sequence_length, "Source", decoder_start=1)
         if start_token_id is None:

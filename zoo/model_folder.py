@@ -17,6 +17,7 @@ import os
 
 import keras
 
+from zoo import generation
 from zoo import tokenizers as tokenizers_lib
 
 MODEL_FILE = "model.keras"
@@ -165,9 +166,7 @@ class TextModel:
 
     def generate(self, prompts, **kwargs):
         """``zoo.generate`` with this folder's tokenizer and generation defaults."""
-        from zoo.generation import generate
-
-        return generate(self, prompts, **kwargs)
+        return generation.generate(self, prompts, **kwargs)
 
     def __call__(self, inputs, *args, **kwargs):
         return self.model(inputs, *args, **kwargs)

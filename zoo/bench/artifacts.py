@@ -20,16 +20,9 @@ import dataclasses
 import os
 import time
 
+from zoo.disk import size_on_disk
+
 EXPORT_ATOL = 1e-3  # random-weight models at benchmark sizes; the measured diff is reported per artifact
-ARTIFACT_KEYS = {"savedmodel": "savedmodel", "onnx": "onnx", "onnx_optimized": "onnx_optimized",
-                 "onnx_int8": "onnx_int8", "onnx_decoder": "onnx_decoder", "onnx_encoder": "onnx_encoder",
-                 "onnx_decoder_optimized": "onnx_decoder_optimized"}
-
-
-def _size(path):
-    if os.path.isfile(path):
-        return os.path.getsize(path)
-    return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(path) for f in files)
 
 
 def distinct_weights(model, seed=0):
@@ -96,7 +89,7 @@ def prepare(preset, overrides, folder, needed, seed=0, checkpoint=None):
         "family": family,
         "config": {k: v for k, v in dataclasses.asdict(model.config).items() if isinstance(v, (int, float, str, bool))},
         "parameters": int(model.count_params()),
-        "artifacts": {"keras": {"path": keras_path, "size_bytes": _size(keras_path), "max_abs_diff": None}},
+        "artifacts": {"keras": {"path": keras_path, "size_bytes": size_on_disk(keras_path), "max_abs_diff": None}},
         "errors": {},
         "export_seconds": {},
     }

@@ -20,14 +20,14 @@
 
 from zoo.checkpoints.hf_export import to_huggingface
 from zoo.checkpoints.hf_folder import CheckpointError
-from zoo.checkpoints.huggingface import FAMILIES, from_huggingface, import_model, import_tokenizer
+from zoo.checkpoints.huggingface import ARCHITECTURES, from_huggingface, import_model, import_tokenizer
 from zoo.checkpoints.keras_hub_export import to_keras_hub
 from zoo.checkpoints.keras_hub_import import from_keras_hub
 from zoo.checkpoints.tokenizer_files import TokenizerFilesMissing
 
 __all__ = [
     "CheckpointError",
-    "FAMILIES",
+    "ARCHITECTURES",
     "TokenizerFilesMissing",
     "from_huggingface",
     "from_keras_hub",

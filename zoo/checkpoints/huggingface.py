@@ -3,7 +3,7 @@
     model, tokenizer = zoo.from_huggingface("all-MiniLM-L6-v2/")
     ids = tokenizer(["A sentence."])            # add [CLS]/[SEP] for BERT inputs
 
-Supported ``model_type`` values are the keys of :data:`FAMILIES`. Every
+Supported ``model_type`` values are the keys of :data:`ARCHITECTURES`. Every
 problem is found before anything is built or executed where possible
 (model type, weight file, unsafe pickles), and tensor names/shapes are all
 checked before any weight is assigned.
@@ -12,17 +12,17 @@ checked before any weight is assigned.
 from zoo.checkpoints import bert, gpt2, tokenizer_files
 from zoo.checkpoints.hf_folder import CheckpointError, check_folder, read_config, read_tensors, weight_file
 
-# model_type -> (weight mapping module, tokenizer family)
-FAMILIES = {"bert": (bert, "bert"), "gpt2": (gpt2, "gpt2")}
+# Hugging Face model_type -> (weight mapping module, tokenizer format)
+ARCHITECTURES = {"bert": (bert, "bert"), "gpt2": (gpt2, "gpt2")}
 
 
 def model_type(config, folder=""):
     """The checkpoint's ``model_type``, or an error that lists the supported ones."""
     kind = config.get("model_type")
-    if kind not in FAMILIES:
+    if kind not in ARCHITECTURES:
         raise CheckpointError(
             f"Unsupported model_type {kind!r} in {folder}/config.json; zoo imports "
-            f"{', '.join(sorted(FAMILIES))} (BERT of any size incl. MiniLM; GPT-2)."
+            f"{', '.join(sorted(ARCHITECTURES))} (BERT of any size incl. MiniLM; GPT-2)."
         )
     return kind
 
@@ -34,15 +34,15 @@ def import_model(path):
     config = read_config(folder)
     kind = model_type(config, folder)
     weight_file(folder)  # a missing weight file is reported before anything is built
-    mapping, _ = FAMILIES[kind]
+    mapping, _ = ARCHITECTURES[kind]
     return mapping.build_model(config, read_tensors(folder))
 
 
 def import_tokenizer(path):
     """The zoo tokenizer (keras-hub WordPiece or byte-level BPE) of the checkpoint folder."""
     folder = check_folder(path)
-    _, family = FAMILIES[model_type(read_config(folder), folder)]
-    return tokenizer_files.load_tokenizer(folder, family)
+    _, tokenizer_format = ARCHITECTURES[model_type(read_config(folder), folder)]
+    return tokenizer_files.load_tokenizer(folder, tokenizer_format)
 
 
 def from_huggingface(path, tokenizer=True):

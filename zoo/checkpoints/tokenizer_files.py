@@ -20,7 +20,7 @@ import os
 
 from zoo.checkpoints.hf_folder import CheckpointError, read_json
 
-# Per family: the file sets that can make its tokenizer, in order of preference.
+# Per tokenizer format: the file sets that can make its tokenizer, in order of preference.
 FILE_SETS = {
     "bert": (("vocab.txt",), ("tokenizer.json",)),
     "gpt2": (("vocab.json", "merges.txt"), ("tokenizer.json",)),
@@ -31,9 +31,9 @@ class TokenizerFilesMissing(CheckpointError, FileNotFoundError):
     """The folder has weights but none of the file sets its tokenizer needs."""
 
 
-def find_files(folder, family):
-    """The first complete file set for ``family`` in ``folder``, as full paths; else an error."""
-    sets = FILE_SETS[family]
+def find_files(folder, tokenizer_format):
+    """The first complete file set for ``tokenizer_format`` in ``folder``, as full paths; else an error."""
+    sets = FILE_SETS[tokenizer_format]
     for names in sets:
         paths = [os.path.join(folder, name) for name in names]
         if all(os.path.isfile(path) for path in paths):
@@ -41,22 +41,22 @@ def find_files(folder, family):
     wanted = " or ".join(" + ".join(names) for names in sets)
     missing = sorted({name for names in sets for name in names if not os.path.isfile(os.path.join(folder, name))})
     raise TokenizerFilesMissing(
-        f"No tokenizer files in {folder!r}: a {family} tokenizer needs {wanted}; "
+        f"No tokenizer files in {folder!r}: a {tokenizer_format} tokenizer needs {wanted}; "
         f"missing: {', '.join(missing)}. Copy them from the checkpoint's source "
         "(they are saved by `tokenizer.save_pretrained(folder)`), or import the weights "
         "alone with from_huggingface(path, tokenizer=False) / `zoo import --no-tokenizer`."
     )
 
 
-def load_tokenizer(folder, family):
-    """The zoo tokenizer for a ``family`` ("bert" or "gpt2") checkpoint folder."""
-    paths = find_files(folder, family)
+def load_tokenizer(folder, tokenizer_format):
+    """The zoo tokenizer for a ``tokenizer_format`` ("bert" or "gpt2") checkpoint folder."""
+    paths = find_files(folder, tokenizer_format)
     if paths[0].endswith("tokenizer.json"):
-        return _from_tokenizer_json(paths[0], family, folder)
+        return _from_tokenizer_json(paths[0], tokenizer_format, folder)
     from zoo import tokenizers
 
     settings = _tokenizer_config(folder)
-    if family == "bert":
+    if tokenizer_format == "bert":
         lowercase, strip_accents = _bert_casing(folder)
         return tokenizers.wordpiece_tokenizer(
             paths[0], lowercase=lowercase, strip_accents=strip_accents, normalization="bert",
@@ -87,13 +87,13 @@ def _bert_casing(folder, normalizer=None):
     return lowercase, lowercase if strip_accents is None else bool(strip_accents)
 
 
-def _from_tokenizer_json(path, family, folder):
+def _from_tokenizer_json(path, tokenizer_format, folder):
     from zoo import tokenizers
 
     spec = read_json(path)
     model = spec.get("model") or {}
     kind = model.get("type")
-    if family == "bert":
+    if tokenizer_format == "bert":
         if kind != "WordPiece" or not isinstance(model.get("vocab"), dict):
             raise CheckpointError(f"{path} holds a {kind} tokenizer; a BERT checkpoint needs WordPiece.")
         lowercase, strip_accents = _bert_casing(folder, spec.get("normalizer") or {})
@@ -111,8 +111,8 @@ _BERT_SPECIALS = {"cls_token": "[CLS]", "sep_token": "[SEP]", "pad_token": "[PAD
 _GPT2_END = "<|endoftext|>"
 
 
-def files_for(tokenizer, family, max_length):
-    """``{file name: text}`` of ``tokenizer`` (a zoo WordPiece or byte-level BPE) for a ``family`` folder.
+def files_for(tokenizer, tokenizer_format, max_length):
+    """``{file name: text}`` of ``tokenizer`` (a zoo WordPiece or byte-level BPE) for a ``tokenizer_format`` folder.
 
     Raises a :class:`CheckpointError` naming the setting transformers'
     tokenizer cannot express; warns when ids may differ on rare characters.
@@ -122,14 +122,14 @@ def files_for(tokenizer, family, max_length):
     from zoo import tokenizers
 
     kind = tokenizers.tokenizer_kind(tokenizer)
-    wanted = {"bert": "wordpiece", "gpt2": "byte_pair"}[family]
+    wanted = {"bert": "wordpiece", "gpt2": "byte_pair"}[tokenizer_format]
     if kind != wanted:
         raise CheckpointError(
-            f"A {family} checkpoint needs a {wanted} tokenizer; got a {kind} tokenizer "
+            f"A {tokenizer_format} checkpoint needs a {wanted} tokenizer; got a {kind} tokenizer "
             f"({type(tokenizer).__name__}). Pass the model's own tokenizer, or tokenizer=None."
         )
     settings = {"model_max_length": int(max_length)}
-    if family == "bert":
+    if tokenizer_format == "bert":
         files = {"vocab.txt": "".join(f"{token}\n" for token in tokenizer.get_vocabulary())}
         settings.update(_wordpiece_settings(tokenizer))
     else:

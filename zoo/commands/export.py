@@ -27,7 +27,7 @@ def _load(source, overrides):
 
 def cmd_export(args):
     from export import export
-    from zoo.commands.models import parse_overrides
+    from zoo.overrides import parse_overrides
 
     from export.pipeline import check_formats
 

@@ -19,7 +19,7 @@ def _parse_ids(groups):
 
 def _load(name, overrides):
     import zoo
-    from zoo.commands.models import parse_overrides
+    from zoo.overrides import parse_overrides
 
     if os.path.exists(name):
         if overrides:

@@ -1,20 +1,6 @@
 """``zoo list`` and ``zoo build``: the presets, and building one."""
 
-import ast
-
-
-def parse_overrides(pairs):
-    """``["num_layers=2", "dropout=0.0"]`` -> ``{"num_layers": 2, "dropout": 0.0}``."""
-    overrides = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise ValueError(f"--set takes key=value, got {pair!r}.")
-        try:
-            overrides[key] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            overrides[key] = value
-    return overrides
+from zoo.overrides import parse_overrides
 
 
 def cmd_list(args):

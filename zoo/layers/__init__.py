@@ -19,7 +19,6 @@ from zoo.layers.embeddings import (
     PositionEmbedding,
     TokenAndPositionEmbedding,
     TokenEmbedding,
-    check_token_ids,
     sinusoidal_table,
 )
 from zoo.layers.feed_forward import FeedForward

@@ -92,6 +92,26 @@ def _build_xla_core():
 _xla_core = _build_xla_core()
 
 
+_INLINE_CORE = [_dot_product_attention]  # the core traced inline; replaced only by inline_core_replaced
+
+
+@contextlib.contextmanager
+def inline_core_replaced(make_core):
+    """Within the block, attention traced inline uses ``make_core(current_core)``.
+
+    The inline core is what an outer XLA compilation (the decode loop) and
+    exports trace; a core is called as ``core(query, key, value, mask, scale,
+    return_weights)``. A hook for experiments that compare another core with
+    this one on the same model (``benchmarks/decode_attention_experiment.py``);
+    the block must cover the trace, not just the call.
+    """
+    _INLINE_CORE.append(make_core(_INLINE_CORE[-1]))
+    try:
+        yield
+    finally:
+        _INLINE_CORE.pop()
+
+
 def inside_xla_compilation():
     """True while tracing inside a ``tf.function(jit_compile=True)``."""
     if _xla_core is None:
@@ -126,6 +146,6 @@ def dot_product_attention(
         and not inside_xla_compilation()
     ):
         return _xla_core(query, key, value, mask, float(scale), return_weights)
-    return _dot_product_attention(
+    return _INLINE_CORE[-1](
         query, key, value, mask, float(scale), return_weights
     )

@@ -20,6 +20,7 @@ import numpy as np
 from keras import ops
 
 from zoo.layers.initializers import clone_initializer
+from zoo.token_ids import check_token_ids
 
 
 def executing_eagerly():
@@ -28,19 +29,6 @@ def executing_eagerly():
 
         return tf.executing_eagerly()
     return True
-
-
-def check_token_ids(token_ids, vocabulary_size, name="token_ids"):
-    """Raise a ValueError naming the first id outside [0, vocabulary_size)."""
-    ids = np.asarray(ops.convert_to_numpy(token_ids))
-    bad = np.argwhere((ids < 0) | (ids >= vocabulary_size))
-    if bad.size:
-        where = tuple(int(i) for i in bad[0])
-        raise ValueError(
-            f"{name} contains id {int(ids[where])} at index {where}, outside the "
-            f"vocabulary [0, {vocabulary_size}). Use ids from this model's "
-            "tokenizer, or build the model with a larger `vocabulary_size`."
-        )
 
 
 @keras.saving.register_keras_serializable(package="zoo")

@@ -12,7 +12,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from zoo.layers.embeddings import executing_eagerly, check_token_ids
+from zoo.layers.embeddings import executing_eagerly
+from zoo.token_ids import check_token_ids
 
 
 class ConfigError(ValueError):

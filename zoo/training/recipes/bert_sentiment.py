@@ -24,7 +24,7 @@ import tensorflow as tf
 
 import zoo
 from zoo import data
-from zoo.commands.models import parse_overrides
+from zoo.overrides import parse_overrides
 from zoo.training.batching import bucketed, wrap
 from zoo.training.linear_probe import fit_linear_probe
 from zoo.training.options import Option
@@ -59,7 +59,11 @@ def mean_pooling_classifier(backbone, dropout, num_classes=2):
     return keras.Model(inputs, logits, name="bert_mean_pooling_classifier")
 
 
-def _batches(split, tokenizer, options, shuffle_seed=None, training=False):
+def batches(split, tokenizer, options, shuffle_seed=None, training=False):
+    """A ``(texts, labels)`` split as a tf.data pipeline of ``({token_ids, segment_ids,
+    padding_mask}, labels)`` batches, tokenized the way this recipe trains (``options``:
+    its batch size and sequence length); public so evaluations outside the recipe see
+    the same inputs."""
     texts, labels = split
     cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
     if tokenizer.token_to_id("[PAD]") != 0:
@@ -104,12 +108,12 @@ def _setup(options, initial_epoch, pretrained):
     if options["max_train_examples"]:
         count = options["max_train_examples"]
         splits = {name: (texts[:count], labels[:count]) for name, (texts, labels) in splits.items()}
-    train = _batches(splits["train"], tokenizer, options, shuffle_seed=options["seed"] + initial_epoch, training=True)
-    validation = _batches(splits["val"], tokenizer, options).cache()
-    test = _batches(splits["test"], tokenizer, options).cache()
+    train = batches(splits["train"], tokenizer, options, shuffle_seed=options["seed"] + initial_epoch, training=True)
+    validation = batches(splits["val"], tokenizer, options).cache()
+    test = batches(splits["test"], tokenizer, options).cache()
     probe = {}
     if options["probe_head"] and initial_epoch == 0:  # a resumed run restores its fitted head
-        probe = fit_linear_probe(model, _batches(splits["train"], tokenizer, options), validation)
+        probe = fit_linear_probe(model, batches(splits["train"], tokenizer, options), validation)
 
     def evaluate(model):
         val = model.evaluate(validation, verbose=0, return_dict=True)

@@ -21,7 +21,7 @@ import keras
 
 import zoo
 from zoo import data
-from zoo.commands.models import parse_overrides
+from zoo.overrides import parse_overrides
 from zoo.tokenizers import character_tokenizer
 from zoo.training.options import Option
 from zoo.training.task import Recipe, Task

@@ -20,7 +20,7 @@ import tensorflow as tf
 
 import zoo
 from zoo import data
-from zoo.commands.models import parse_overrides
+from zoo.overrides import parse_overrides
 from zoo.tokenizers import train_wordpiece
 from zoo.training.batching import bucketed, wrap
 from zoo.training.options import Option
