@@ -82,7 +82,7 @@ def test_load_in_a_fresh_process(tmp_path):
     np.save(tmp_path / "ids.npy", ids)
     np.save(tmp_path / "expected.npy", np.asarray(model(ids)))
     script = (
-        "import sys, numpy as np, keras, zoo\n"
+        "import sys, numpy as np, keras, zoo.models\n"  # zoo.models registers the classes
         "m = keras.saving.load_model(sys.argv[1])\n"
         "ids = np.load(sys.argv[2]); expected = np.load(sys.argv[3])\n"
         "print('MAXDIFF', float(np.max(np.abs(np.asarray(m(ids)) - expected))))\n"

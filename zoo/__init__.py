@@ -2,12 +2,19 @@
 
     import zoo
     model = zoo.build("gpt2")                  # any preset, any override
-    model.save("gpt2.keras"); keras.saving.load_model("gpt2.keras")
+    model.save("gpt2.keras"); zoo.load("gpt2.keras")
 
-Importing zoo registers every layer and model with Keras serialization, so
-``keras.saving.load_model`` needs no ``custom_objects``.
+``import zoo`` is light: it checks that this Python and CPU can run
+TensorFlow and imports nothing heavy. The public names below are imported
+on first use (PEP 562), so ``import zoo.cpu`` or the benchmark engine's
+ONNX Runtime processes never load TensorFlow. The first model-facing name
+(``zoo.build``, ``zoo.load``, ``zoo.Gpt``, ...) imports ``zoo.models``, which
+registers every layer and model with Keras serialization; from then on
+``keras.saving.load_model`` needs no ``custom_objects`` (``import zoo.models``
+does the same explicitly).
 """
 
+import importlib
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -16,51 +23,40 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 from zoo import startup  # noqa: E402
 
 startup.check_environment()  # before TensorFlow: an unsupported CPU would kill the process on import
-with startup.quiet_native_logs():
-    import tensorflow as _tf
-
-    _tf.config.list_physical_devices("GPU")  # CUDA's probe logs now, inside the filter
-    from zoo import layers, models, tokenizers  # noqa: E402  (registers classes with Keras)
-del _tf
-from zoo.api import build, list_models, load  # noqa: E402
-from zoo.checkpoints import from_huggingface, from_keras_hub, to_huggingface, to_keras_hub  # noqa: E402
-from zoo.generation import generate  # noqa: E402
-from zoo.model_folder import TextModel, save_model_folder  # noqa: E402
-from zoo.token_ids import check_token_ids  # noqa: E402
-from zoo.models import (  # noqa: E402
-    Bert,
-    BertClassifier,
-    BertMaskedLM,
-    BertTokenClassifier,
-    Gpt,
-    LstmLM,
-    Seq2Seq,
-)
-from zoo.presets import PRESETS  # noqa: E402
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "Bert",
-    "BertClassifier",
-    "BertMaskedLM",
-    "BertTokenClassifier",
-    "Gpt",
-    "LstmLM",
-    "PRESETS",
-    "Seq2Seq",
-    "TextModel",
-    "build",
-    "check_token_ids",
-    "from_huggingface",
-    "from_keras_hub",
-    "generate",
-    "layers",
-    "list_models",
-    "load",
-    "models",
-    "save_model_folder",
-    "to_huggingface",
-    "to_keras_hub",
-    "tokenizers",
-]
+_HOMES = {  # public name -> the module that defines it
+    **dict.fromkeys(("build", "list_models", "load"), "zoo.api"),
+    **dict.fromkeys(("from_huggingface", "from_keras_hub", "to_huggingface", "to_keras_hub"), "zoo.checkpoints"),
+    "generate": "zoo.generation",
+    **dict.fromkeys(("TextModel", "save_model_folder"), "zoo.model_folder"),
+    "check_token_ids": "zoo.token_ids",
+    **dict.fromkeys(("Bert", "BertClassifier", "BertMaskedLM", "BertTokenClassifier", "Gpt", "LstmLM", "Seq2Seq"),
+                    "zoo.models"),
+    "PRESETS": "zoo.presets",
+}
+_SUBPACKAGES = ("layers", "models", "tokenizers")
+_NEEDS_MODELS = {"zoo.api", "zoo.checkpoints", "zoo.generation", "zoo.model_folder", "zoo.models"}
+
+__all__ = sorted((*_HOMES, *_SUBPACKAGES))
+
+
+def __getattr__(name):
+    if name in _SUBPACKAGES:
+        home = f"zoo.{name}"
+    elif name in _HOMES:
+        home = _HOMES[name]
+    else:
+        raise AttributeError(f"module 'zoo' has no attribute {name!r}")
+    if home in _NEEDS_MODELS or name in _SUBPACKAGES:
+        startup.import_tensorflow()
+        importlib.import_module("zoo.models")  # registers the Keras classes before any model is loaded
+    module = importlib.import_module(home)
+    value = module if name in _SUBPACKAGES else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted({*globals(), *__all__})

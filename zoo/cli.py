@@ -8,6 +8,8 @@ import argparse
 import importlib
 import sys
 
+from zoo import startup
+
 COMMAND_MODULES = ("zoo.commands.models", "zoo.commands.demo", "zoo.commands.importer", "zoo.commands.export", "zoo.commands.train", "zoo.commands.generate", "zoo.commands.bench")
 
 
@@ -20,6 +22,7 @@ def make_parser():
 
 
 def main(argv=None):
+    startup.import_tensorflow()  # the recipes' options (train's parser) are declared beside their Keras code
     args = make_parser().parse_args(argv)
     try:
         return args.func(args) or 0

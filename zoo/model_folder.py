@@ -18,9 +18,15 @@ import os
 import keras
 
 from zoo import generation
-from zoo import tokenizers as tokenizers_lib
 
 MODEL_FILE = "model.keras"
+
+
+def _tokenizers():
+    """``zoo.tokenizers``, imported when a tokenizer is saved or loaded (it loads keras-hub and tensorflow-text)."""
+    from zoo import tokenizers
+
+    return tokenizers
 FOLDER_CONFIG = "tokenizer.json"
 FORMAT_VERSION = 1
 _SLOTS = ("tokenizer", "target_tokenizer")
@@ -86,7 +92,7 @@ def save_model_folder(folder, model, tokenizer=None, *, target_tokenizer=None, g
         assets = os.path.join(folder, slot)
         os.makedirs(assets, exist_ok=True)
         tok.save_assets(assets)
-        description[slot] = {**tokenizers_lib.describe_tokenizer(tok), "assets": slot}
+        description[slot] = {**_tokenizers().describe_tokenizer(tok), "assets": slot}
     if generation is None:
         generation = default_generation_config(tokenizer, target_tokenizer)
     description["generation"] = dict(generation)
@@ -118,7 +124,7 @@ def load_model_folder(folder, compile=True, model=None):
     if model is None:
         model = keras.saving.load_model(os.path.join(folder, MODEL_FILE), compile=compile, safe_mode=True)
     loaded = {
-        slot: tokenizers_lib.load_tokenizer(os.path.join(folder, description[slot].get("assets", slot)),
+        slot: _tokenizers().load_tokenizer(os.path.join(folder, description[slot].get("assets", slot)),
                                             description[slot])
         for slot in _SLOTS
         if slot in description

@@ -101,3 +101,18 @@ def quiet_native_logs():
             if kept:
                 sys.stderr.write("".join(kept))
                 sys.stderr.flush()
+
+
+def import_tensorflow():
+    """Import TensorFlow (and Keras on it) once, inside :func:`quiet_native_logs`.
+
+    Called by ``zoo``'s package face and CLI before the first module that
+    needs TensorFlow, so its start-up noise (CUDA probes, CPU-feature notes)
+    is filtered wherever the import happens first.
+    """
+    if "tensorflow" in sys.modules:
+        return
+    with quiet_native_logs():
+        import tensorflow
+
+        tensorflow.config.list_physical_devices("GPU")  # CUDA's probe logs now, inside the filter

@@ -35,14 +35,10 @@ def _setup_imports(uses_tensorflow):
     if root not in sys.path:
         sys.path.append(root)
     if uses_tensorflow:
-        import zoo  # noqa: F401  (the real package: registers the zoo's Keras classes)
-    else:
-        import importlib.util
+        from zoo import startup
 
-        spec = importlib.util.spec_from_file_location("zoo_bench_light", os.path.join(here, "light.py"))
-        light = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(light)
-        light.register_namespace("zoo")
+        startup.import_tensorflow()
+        import zoo.models  # noqa: F401  (registers the zoo's Keras classes)
 
 
 def probe():

@@ -43,7 +43,7 @@ def _artifact(facts, key):
 def _keras_model(path):
     import keras
 
-    import zoo  # noqa: F401  (registers the zoo's classes for deserialization)
+    import zoo.models  # noqa: F401  (registers the zoo's classes for deserialization)
 
     return keras.saving.load_model(path, compile=False)
 
@@ -141,14 +141,14 @@ def _zoo_generate(facts):
 
 
 def _ort_generate(facts, decoder_key="onnx_decoder"):
-    from zoo.bench.light import onnx_generate
+    from export import onnx_generate
 
     family = facts["family"]
     start = time.perf_counter()
     if family == "gpt":
-        runner = onnx_generate().GptRunner(_artifact(facts, decoder_key)["path"])
+        runner = onnx_generate.GptRunner(_artifact(facts, decoder_key)["path"])
     else:
-        runner = onnx_generate().Seq2SeqRunner(_artifact(facts, "onnx_encoder")["path"],
+        runner = onnx_generate.Seq2SeqRunner(_artifact(facts, "onnx_encoder")["path"],
                                                _artifact(facts, "onnx_decoder")["path"])
     load_seconds = time.perf_counter() - start
 
