@@ -97,6 +97,17 @@ def keras_hub_bert_classifier(seed=0, num_classes=3):
     return model
 
 
+def keras_hub_bert_masked_lm(seed=0):
+    """A random keras-hub ``BertMaskedLM`` (exact-GELU, 1e-5 head on a tanh-GELU, 1e-12 backbone), no preprocessor."""
+    import keras_hub
+
+    seeded(seed)
+    backbone = spread(keras_hub.models.BertBackbone(vocabulary_size=len(bert_vocabulary()), **TINY_BERT), seed)
+    model = keras_hub.models.BertMaskedLM(backbone, preprocessor=None)
+    spread(model.get_layer("mlm_head"), seed + 1)
+    return model
+
+
 def id_batches(tokenize, corpus, start=None, end=None):
     """The parity batches (``SHAPES``) of real sentences: ids and padding masks, first row padded.
 

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 
+import keras
 import keras_hub
 import pytest
 
@@ -38,7 +39,7 @@ def _edit(path, edit):
 def test_keras_hub_architectures_the_zoo_does_not_have(tmp_path):
     distil = keras_hub.models.DistilBertBackbone(vocabulary_size=40, num_layers=1, num_heads=2, hidden_dim=8,
                                                  intermediate_dim=16, max_sequence_length=16)
-    supported = r"GPT2Backbone, GPT2CausalLM, BertBackbone and BertTextClassifier; got a DistilBertBackbone"
+    supported = r"GPT2Backbone, GPT2CausalLM, BertBackbone, BertTextClassifier and BertMaskedLM; got a DistilBertBackbone"
     with pytest.raises(CheckpointError, match=supported):
         zoo.from_keras_hub(distil)
     distil.save_to_preset(str(tmp_path / "distil"))
@@ -47,7 +48,8 @@ def test_keras_hub_architectures_the_zoo_does_not_have(tmp_path):
 
     masked_lm = keras_hub.models.BertMaskedLM(
         keras_hub.models.BertBackbone(vocabulary_size=len(bert_vocabulary()), **TINY_BERT), preprocessor=None)
-    with pytest.raises(CheckpointError, match=r"BertMaskedLM head uses exact GELU and LayerNorm epsilon 1e-5.*model\.backbone"):
+    masked_lm.masked_lm_head.intermediate_activation = keras.activations.get("silu")
+    with pytest.raises(CheckpointError, match=r"BertMaskedLM head activation 'silu'.*'gelu' \(exact\) or 'relu'"):
         zoo.from_keras_hub(masked_lm)
 
 
@@ -134,6 +136,11 @@ def test_zoo_models_transformers_has_no_class_for(tmp_path):
     with pytest.raises(ExportError, match="format 'huggingface': Cannot write a LstmLM"):
         export(lstm, tmp_path / "export", formats=["onnx", "huggingface"])
     assert not (tmp_path / "hf").exists() and not (tmp_path / "export").exists()
+    keras_hub_head = zoo.BertMaskedLM(zoo.Bert(vocabulary_size=40, **{**TINY_BERT, "num_layers": 1}),
+                                      head_layer_norm_epsilon=1e-5)
+    with pytest.raises(CheckpointError, match=r"head_layer_norm_epsilon=1e-05 cannot be expressed .*"
+                                              r"BertForMaskedLM's head uses the encoder's layer_norm_epsilon"):
+        zoo.to_huggingface(keras_hub_head, tmp_path / "hf")
     small_vocabulary = zoo.Bert(vocabulary_size=10, **{**TINY_BERT, "num_layers": 1})
     with pytest.raises(CheckpointError, match=r"tokenizer has \d+ tokens but the model's vocabulary_size is 10"):
         zoo.to_huggingface(small_vocabulary, tmp_path / "hf",

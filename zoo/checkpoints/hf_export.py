@@ -64,6 +64,18 @@ def _zoo_fields(model):
     return dataclasses.asdict(model.config)
 
 
+def _check_head_follows_backbone(model):
+    """BertForMaskedLM's head uses the encoder's ``hidden_act`` and ``layer_norm_eps``: no field of its own."""
+    for field, backbone_field in (("head_activation", "activation"), ("head_layer_norm_epsilon", "layer_norm_epsilon")):
+        value = getattr(model, field)
+        if value is not None and value != getattr(model.config, backbone_field):
+            raise CheckpointError(
+                f"BertMaskedLM {field}={value!r} cannot be expressed in a Hugging Face bert config.json: "
+                f"BertForMaskedLM's head uses the encoder's {backbone_field} "
+                f"({getattr(model.config, backbone_field)!r}). Build the head with {field}=None to move it."
+            )
+
+
 def hf_config(model, end_token_id=None):
     """The ``config.json`` dict for ``model``; raises naming a field transformers cannot express."""
     family, task = model_kind(model)
@@ -71,6 +83,8 @@ def hf_config(model, end_token_id=None):
     config = mapping.hf_config_of(fields)
     if family == "bert":
         config["architectures"] = [bert.ARCHITECTURES[task]]
+        if task == "masked_lm":
+            _check_head_follows_backbone(model)
         if task in ("classifier", "token_classifier"):
             labels = {str(i): f"LABEL_{i}" for i in range(model.num_classes)}
             config.update(id2label=labels, label2id={v: int(k) for k, v in labels.items()},

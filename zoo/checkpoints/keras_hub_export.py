@@ -24,12 +24,20 @@ from zoo.checkpoints.hf_export import unwrap
 from zoo.checkpoints.hf_folder import CheckpointError
 
 # zoo class -> (family, task)
-KINDS = {"Gpt": ("gpt2", "causal_lm"), "Bert": ("bert", "backbone"), "BertClassifier": ("bert", "classifier")}
-REFUSED = {
-    "BertMaskedLM": keras_hub_mapping.MASKED_LM_HEAD + (
-        " Write the backbone alone (model.backbone), or the masked LM with zoo.to_huggingface."),
-    "BertTokenClassifier": "keras-hub has no BERT token classifier task.",
-}
+KINDS = {"Gpt": ("gpt2", "causal_lm"), "Bert": ("bert", "backbone"), "BertClassifier": ("bert", "classifier"),
+         "BertMaskedLM": ("bert", "masked_lm")}
+REFUSED = {"BertTokenClassifier": "keras-hub has no BERT token classifier task."}
+
+
+def _check_masked_lm_head(model):
+    """keras-hub's BertMaskedLM fixes its head's activation and epsilon; the zoo head must use the same."""
+    for field, value in keras_hub_mapping.MASKED_LM_HEAD.items():
+        if getattr(model, field) != value:
+            raise CheckpointError(
+                f"BertMaskedLM has {field}={getattr(model, field)!r}, but keras-hub's BertMaskedLM always uses "
+                f"{field}={value!r} (exact GELU, LayerNorm epsilon 1e-5 in the head); it cannot express this "
+                f"model. Write the backbone alone (model.backbone), or the masked LM with zoo.to_huggingface."
+            )
 
 
 def model_kind(model):
@@ -40,8 +48,10 @@ def model_kind(model):
     if name not in KINDS:
         raise CheckpointError(
             f"Cannot write a {name} as a keras-hub preset; zoo writes {', '.join(KINDS)} "
-            "(as keras-hub's GPT2CausalLM, BertBackbone, BertTextClassifier)."
+            "(as keras-hub's GPT2CausalLM, BertBackbone, BertTextClassifier, BertMaskedLM)."
         )
+    if KINDS[name][1] == "masked_lm":
+        _check_masked_lm_head(model)
     return KINDS[name]
 
 
@@ -55,6 +65,9 @@ def _keras_hub_model(model, family, task, config, tokenizer):
     backbone = keras_hub.models.BertBackbone(**config)
     if task == "backbone":
         return backbone
+    if task == "masked_lm":
+        preprocessor = tokenizer and keras_hub.models.BertMaskedLMPreprocessor(tokenizer, sequence_length=length)
+        return keras_hub.models.BertMaskedLM(backbone, preprocessor=preprocessor)
     preprocessor = tokenizer and keras_hub.models.BertTextClassifierPreprocessor(tokenizer, sequence_length=length)
     return keras_hub.models.BertTextClassifier(backbone, num_classes=model.num_classes, dropout=model.dropout,
                                                preprocessor=preprocessor)
@@ -68,8 +81,7 @@ def build_keras_hub(model, tokenizer=None):
     keras_hub_tokenizer = None if tokenizer is None else keras_hub_tokenizers.to_keras_hub(tokenizer, family)
     target = _keras_hub_model(model, family, task, config, keras_hub_tokenizer)
     source = export_source.ExportSource()
-    pairs = keras_hub_mapping.weight_pairs(model, family, "classifier" if task == "classifier" else "backbone",
-                                           source, fields)
+    pairs = keras_hub_mapping.weight_pairs(model, family, task, source, fields)
     tensors = export_source.fill(pairs, source)
     variables = {variable.path: variable for variable in target.weights}
     if set(variables) != set(tensors):  # the mapping and keras-hub's layers disagree: a zoo bug
@@ -84,7 +96,8 @@ def to_keras_hub(model, preset_dir, tokenizer=None, force=False):
     """Write ``model`` as a keras-hub preset folder; returns its path.
 
     Args:
-        model: a zoo ``Gpt``, ``Bert`` or ``BertClassifier`` (or a ``TextModel``
+        model: a zoo ``Gpt``, ``Bert``, ``BertClassifier`` or ``BertMaskedLM`` (head
+            ``head_activation="gelu"``, ``head_layer_norm_epsilon=1e-5``) (or a ``TextModel``
             bringing its tokenizer) whose activation and LayerNorm epsilon are
             keras-hub's (tanh GELU; 1e-5 for GPT-2, 1e-12 for BERT).
         preset_dir: the folder to create; must not exist (or be empty) unless ``force``.

@@ -32,11 +32,7 @@ CLASSES = {
     "GPT2Backbone": ("gpt2", "backbone"),
     "BertBackbone": ("bert", "backbone"),
 }
-SUPPORTED = "GPT2Backbone, GPT2CausalLM, BertBackbone and BertTextClassifier"
-MASKED_LM = keras_hub_mapping.MASKED_LM_HEAD + (
-    " Import the backbone alone (model.backbone), or the masked LM through Hugging Face's "
-    "BertForMaskedLM (zoo.from_huggingface)."
-)
+SUPPORTED = "GPT2Backbone, GPT2CausalLM, BertBackbone, BertTextClassifier and BertMaskedLM"
 
 
 def _kind(class_name):
@@ -45,8 +41,6 @@ def _kind(class_name):
         raise CheckpointError(
             f"zoo converts keras-hub {SUPPORTED}; got a {class_name}, an architecture the zoo does not have."
         )
-    if kind[1] == "masked_lm":
-        raise CheckpointError(MASKED_LM)
     return kind
 
 
@@ -59,7 +53,7 @@ def classify(model):
 
 
 def _check_convertible(model, family, task):
-    backbone = model.backbone if task in ("causal_lm", "classifier") else model
+    backbone = model.backbone if task in ("causal_lm", "classifier", "masked_lm") else model
     mode = getattr(backbone.dtype_policy, "quantization_mode", None)
     if mode:
         raise CheckpointError(f"The keras-hub model is quantized ({mode}); zoo imports float weights only.")
@@ -70,7 +64,19 @@ def _check_convertible(model, family, task):
                 f"BertTextClassifier activation={activation!r}: zoo's BertClassifier outputs logits "
                 "(activation=None); apply the activation to its outputs instead."
             )
+    if task == "masked_lm":
+        activation = keras.activations.serialize(model.masked_lm_head.intermediate_activation)
+        if activation not in ("gelu", "relu"):
+            raise CheckpointError(
+                f"BertMaskedLM head activation {activation!r}: zoo's masked-LM head takes 'gelu' (exact) or 'relu'."
+            )
     return backbone
+
+
+def _masked_lm_head_settings(model):
+    head = model.masked_lm_head
+    return {"head_activation": keras.activations.serialize(head.intermediate_activation),
+            "head_layer_norm_epsilon": float(head.layer_norm_epsilon)}
 
 
 def build_model(model):
@@ -87,10 +93,11 @@ def build_model(model):
         if task == "classifier":
             zoo_model = zoo.BertClassifier(zoo_model, num_classes=model.num_classes, dropout=model.dropout,
                                            name="bert_classifier")
+        elif task == "masked_lm":
+            zoo_model = zoo.BertMaskedLM(zoo_model, **_masked_lm_head_settings(model), name="bert_masked_lm")
     tensors = {variable.path: keras.ops.convert_to_numpy(variable.value) for variable in model.weights}
     source = keras_hub_mapping.KerasHubSource(tensors, "", keras_hub_mapping.summary(kwargs))
-    pairs = keras_hub_mapping.weight_pairs(zoo_model, family, "classifier" if task == "classifier" else "backbone",
-                                           source, kwargs)
+    pairs = keras_hub_mapping.weight_pairs(zoo_model, family, task, source, kwargs)
     unused = source.untaken()
     if unused:
         raise CheckpointError(
@@ -113,7 +120,7 @@ def from_keras_hub(model_or_preset_dir, tokenizer=True):
 
     Args:
         model_or_preset_dir: a keras-hub ``GPT2Backbone``, ``GPT2CausalLM``,
-            ``BertBackbone`` or ``BertTextClassifier``, or the path of a folder
+            ``BertBackbone``, ``BertTextClassifier`` or ``BertMaskedLM``, or the path of a folder
             written by its ``save_to_preset`` (loaded locally, in safe mode).
         tokenizer: True for the model's own tokenizer (its preprocessor's,
             or the preset's ``tokenizer.json``; None when it has none), False

@@ -32,12 +32,8 @@ FIXED = {
     "gpt2": {"activation": "gelu_tanh", "layer_norm_epsilon": 1e-5},
     "bert": {"activation": "gelu_tanh", "layer_norm_epsilon": 1e-12},
 }
-# Why a masked LM cannot cross between the two (import and export add what to do instead).
-MASKED_LM_HEAD = (
-    "keras-hub's BertMaskedLM head uses exact GELU and LayerNorm epsilon 1e-5 while its "
-    "BertBackbone uses tanh-approximated GELU and 1e-12; zoo's BertMaskedLM head takes its "
-    "backbone's activation and epsilon, so neither can compute what the other does."
-)
+# What keras-hub's BertMaskedLM hard-codes in its head (its backbone: tanh GELU, 1e-12).
+MASKED_LM_HEAD = {"head_activation": "gelu", "head_layer_norm_epsilon": 1e-5}
 # The attention layer's name inside keras-hub's transformer layers.
 ATTENTION = {"gpt2": "self_attention", "bert": "self_attention_layer"}
 
@@ -134,13 +130,23 @@ def _block(source, block, i, family, c):
     ]
 
 
+def _masked_lm_head(source, head, d, vocabulary_size):
+    """keras-hub's ``mlm_head``: the same transform -> LayerNorm -> tied logits + bias as the zoo's head."""
+    return [
+        *_dense(source, head.transform, "mlm_head/intermediate_dense", d, d),
+        *_norm(source, head.norm, "mlm_head/intermediate_layer_norm", d),
+        (head.output_bias, source.take("mlm_head/output_bias", (vocabulary_size,))),
+    ]
+
+
 def weight_pairs(model, family, task, source, c):
     """Every ``(zoo variable, keras-hub variable array)`` of a zoo ``model`` for a keras-hub ``task``.
 
     ``task``: ``"backbone"`` / ``"causal_lm"`` (no weights of its own: the LM
-    head is the token embedding) or ``"classifier"`` (``logits`` Dense).
+    head is the token embedding), ``"classifier"`` (``logits`` Dense) or
+    ``"masked_lm"`` (``mlm_head``).
     """
-    backbone = model.backbone if task == "classifier" else model
+    backbone = model.backbone if task in ("classifier", "masked_lm") else model
     d = c["hidden_dim"]
     pairs = _embeddings(source, backbone.embeddings, c)
     if family == "bert":
@@ -153,4 +159,6 @@ def weight_pairs(model, family, task, source, c):
         pairs += _dense(source, backbone.pooler, "pooled_dense", d, d)
     if task == "classifier":
         pairs += _dense(source, model.get_layer("classifier"), "logits", d, model.num_classes)
+    if task == "masked_lm":
+        pairs += _masked_lm_head(source, model.masked_lm_head, d, c["vocabulary_size"])
     return pairs

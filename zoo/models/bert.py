@@ -153,15 +153,26 @@ class BertTask(ZooModel):
 @keras.saving.register_keras_serializable(package="zoo")
 class BertMaskedLM(BertTask):
     """Masked-LM pretraining head: adds input ``mask_positions`` (B, P) and
-    returns float32 logits (B, P, vocabulary_size) at those positions."""
+    returns float32 logits (B, P, vocabulary_size) at those positions.
 
-    def __init__(self, backbone, **kwargs):
+    Args:
+        backbone: a zoo ``Bert``.
+        head_activation, head_layer_norm_epsilon: the head's transform
+            activation and LayerNorm epsilon; None takes the backbone's (as
+            BERT and Hugging Face's BertForMaskedLM do). keras-hub's
+            BertMaskedLM sets its own (exact ``"gelu"``, 1e-5).
+    """
+
+    def __init__(self, backbone, head_activation=None, head_layer_norm_epsilon=None, **kwargs):
         backbone, inputs, outputs = self._init_task(backbone)
+        self.head_activation = head_activation
+        self.head_layer_norm_epsilon = None if head_layer_norm_epsilon is None else float(head_layer_norm_epsilon)
         mask_positions = keras.Input((None,), dtype="int32", name="mask_positions")
         head = MaskedLMHead(
             backbone.token_embedding,
-            activation=backbone.config.activation,
-            layer_norm_epsilon=backbone.config.layer_norm_epsilon,
+            activation=backbone.config.activation if head_activation is None else head_activation,
+            layer_norm_epsilon=(backbone.config.layer_norm_epsilon if head_layer_norm_epsilon is None
+                                else head_layer_norm_epsilon),
             dtype=backbone.dtype_policy,
             name="masked_lm_head",
         )
@@ -171,7 +182,7 @@ class BertMaskedLM(BertTask):
         self.masked_lm_head = head
 
     def task_config(self):
-        return {}
+        return {"head_activation": self.head_activation, "head_layer_norm_epsilon": self.head_layer_norm_epsilon}
 
     def _standardize(self, inputs):
         if not isinstance(inputs, dict) or "mask_positions" not in inputs:
