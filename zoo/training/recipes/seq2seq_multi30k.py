@@ -15,7 +15,6 @@ lowercased reference sentences. Reported on the 0-100 scale.
 
 import keras
 import keras_hub
-import numpy as np
 import tensorflow as tf
 
 import zoo
