@@ -37,10 +37,10 @@ import tensorflow as tf
 
 from zoo.decoders import decoder_for
 from zoo.token_ids import check_token_ids
+from zoo.layers.masks import MASKED_LOGIT
 from zoo.samplers import SAMPLERS, check_sampler, sample
 
 MAX_STOP_TOKENS = 8  # stop ids are padded to this many, so their number never retraces
-_NEG = -1e9
 
 # (model name, sampler) -> number of times the decode loop was traced.
 TRACE_COUNTS = collections.Counter()
@@ -109,7 +109,7 @@ def _beam_loop(decoder, num_beams, ids, logits, state, prompt_end, max_new, leng
     ids = _write(ids, token, prompt_end)
     lengths = tf.ones_like(token)
     finished = _is_stop(token, stop_ids)
-    only_fill = tf.where(tf.range(vocabulary) == fill, 0.0, _NEG)[None, :]  # (1, V)
+    only_fill = tf.where(tf.range(vocabulary) == fill, 0.0, MASKED_LOGIT)[None, :]  # (1, V)
     row_base = (tf.range(batch) * k)[:, None]  # (B, 1)
 
     def body(i, ids, token, state, finished, lengths, scores):

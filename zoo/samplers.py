@@ -17,9 +17,10 @@ seed gives the same tokens, on every run and inside XLA.
 
 import tensorflow as tf
 
+from zoo.layers.masks import MASKED_LOGIT
+
 SAMPLERS = ("greedy", "temperature", "top_k", "top_p", "beam")
 SAMPLING = ("temperature", "top_k", "top_p")  # the ones that draw random numbers
-_NEG = -1e9  # masked-out logits: large and finite so no inf - inf NaNs
 
 
 def check_sampler(sampler, temperature=1.0, top_k=50, top_p=0.9, num_beams=4, length_penalty=1.0):
@@ -98,7 +99,7 @@ def sample(kind, logits, temperature, top_k, top_p, seed):
     logits = tf.cast(logits, tf.float32)
     scaled = logits / tf.cast(temperature, tf.float32)
     if kind == "top_k":
-        scaled = tf.where(top_k_mask(logits, top_k), scaled, _NEG)
+        scaled = tf.where(top_k_mask(logits, top_k), scaled, MASKED_LOGIT)
     elif kind == "top_p":
-        scaled = tf.where(nucleus_mask(logits, top_p, temperature), scaled, _NEG)
+        scaled = tf.where(nucleus_mask(logits, top_p, temperature), scaled, MASKED_LOGIT)
     return _gumbel_argmax(scaled, seed)

@@ -25,13 +25,13 @@ import contextlib
 import keras
 from keras import ops
 
+from zoo.layers.masks import MASKED_LOGIT
 from zoo.layers.trace_flags import TraceFlag
 
 _EXPORT_MODE = TraceFlag()
 
 # A large finite negative rather than -inf: a row whose keys are all masked
 # (a padded query under left padding) then gets uniform weights instead of NaN.
-_MASKED_SCORE = -1e9
 
 
 @contextlib.contextmanager
@@ -62,7 +62,7 @@ def masked_softmax(scores, mask=None):
     dtype = scores.dtype
     scores = ops.cast(scores, "float32")
     if mask is not None:
-        scores = ops.where(mask, scores, _MASKED_SCORE)
+        scores = ops.where(mask, scores, MASKED_LOGIT)
     return ops.cast(ops.softmax(scores, axis=-1), dtype)
 
 

@@ -5,6 +5,11 @@ All masks are boolean with True meaning "this query may attend this key".
 
 from keras import ops
 
+# What a masked-out attention score or logit becomes before a softmax: large and
+# finite, so the softmax gives it ~0 and no inf - inf makes a NaN. One value for
+# attention, samplers and the fused ONNX attention (its mask_filter_value).
+MASKED_LOGIT = -1e9
+
 
 def attention_mask(
     query_length,
