@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import zoo
-from conftest import FAMILIES, TINY, max_abs_diff, tiny_inputs, tiny_model
+from harness import FAMILIES, TINY, max_abs_diff, tiny_inputs, tiny_model
 
 
 def logits_of(family, outputs):

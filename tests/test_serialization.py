@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import zoo
-from conftest import max_abs_diff, tiny_inputs, tiny_model
+from harness import max_abs_diff, tiny_inputs, tiny_model
 from zoo import layers
 
 
