@@ -1,5 +1,14 @@
-"""The shared test harness: tiny configurations of every family (keras-hub style:
-small vocabularies, 2 layers, a handful of hidden units), and inputs for them."""
+"""The shared test harness, imported by test modules (``from harness import ...``).
+
+* tiny configurations of every family (keras-hub style: small vocabularies,
+  2 layers, a handful of hidden units), ``tiny_model`` and ``tiny_inputs``;
+* ``max_abs_diff`` / ``as_numpy_tree`` over nested outputs;
+* ``run_layer_test`` and ``run_model_test``: the checks every zoo layer and
+  model passes (config, calls, ``.keras`` round trip, training step, mixed
+  precision), one parametrized entry per class in ``test_layers_harness`` and
+  ``test_models_harness``.
+
+``conftest.py`` holds only pytest fixtures and hooks."""
 
 import os
 
@@ -89,6 +98,7 @@ def symbolic_inputs(input_data):
 
 
 def is_float(tensor):
+    """True for a floating-point tensor (ids, masks and positions are not)."""
     return "float" in keras.backend.standardize_dtype(tensor.dtype)
 
 
@@ -115,7 +125,7 @@ def check_outputs(outputs, expected_output_shape, expected_dtype, symbolic=False
         )
         assert matches, f"output shape {got}, expected {want}"
     dtypes = {keras.backend.standardize_dtype(t.dtype) for t in tensors if is_float(t)}
-    assert dtypes <= {expected_dtype}, f"float outputs are {dtypes}, expected {expected_dtype}"
+    assert dtypes == {expected_dtype}, f"float outputs are {dtypes}, expected {expected_dtype}"
 
 
 def check_config_round_trip(instance):
@@ -191,6 +201,7 @@ def check_mixed_bfloat16(make, call, expected_output_dtype):
 
 
 def check_finite(outputs):
+    """No NaN or infinity in any output (bfloat16 ones read as float32)."""
     for tensor in tree.flatten(outputs):
         assert np.all(np.isfinite(np.asarray(ops.cast(tensor, "float32")))), "non-finite output"
 
@@ -202,7 +213,26 @@ def wrap_layer(layer, input_data, call_kwargs):
 
 
 def as_tensors(input_data):
+    """Arrays to tensors: a layer called directly gets what a model would pass it."""
     return {name: ops.convert_to_tensor(value) for name, value in input_data.items()}
+
+
+def check_weight_counts(layer, num_trainable, num_non_trainable):
+    """A symbolic call built the layer with the expected weights (``None``: any number trainable)."""
+    assert layer.built
+    if num_trainable is not None:
+        assert len(layer.trainable_weights) == num_trainable, [w.path for w in layer.trainable_weights]
+    assert len(layer.non_trainable_weights) == num_non_trainable, [w.path for w in layer.non_trainable_weights]
+
+
+def check_layer_trains(layer, input_data, call_kwargs, expected_unchanged):
+    """One step of a model around ``layer`` (its first output against random
+    targets, mean squared error): see ``check_fit_step``."""
+    wrapped = wrap_layer(layer, input_data, call_kwargs)
+    model = keras.Model(wrapped.inputs, tree.flatten(wrapped.outputs)[0])
+    shape = np.shape(model(input_data))
+    target = np.random.default_rng(0).normal(size=shape).astype("float32")
+    check_fit_step(model, input_data, target, "mse", expected_unchanged)
 
 
 def run_layer_test(
@@ -238,10 +268,7 @@ def run_layer_test(
     layer = make()
     symbolic = layer(**symbolic_inputs(input_data), **call_kwargs)
     check_outputs(symbolic, expected_output_shape, layer.compute_dtype, symbolic=True)
-    assert layer.built
-    if expected_num_trainable_weights is not None:
-        assert len(layer.trainable_weights) == expected_num_trainable_weights
-    assert len(layer.non_trainable_weights) == expected_num_non_trainable_weights
+    check_weight_counts(layer, expected_num_trainable_weights, expected_num_non_trainable_weights)
 
     layer = make()
     check_outputs(call(layer), expected_output_shape, layer.compute_dtype)
@@ -249,12 +276,7 @@ def run_layer_test(
     check_save_load(wrap_layer(make(), input_data, call_kwargs), input_data)
 
     if run_training_check:
-        model = wrap_layer(make(), input_data, call_kwargs)
-        first = tree.flatten(model.outputs)[0]
-        model = keras.Model(model.inputs, first)
-        shape = np.shape(model(input_data))
-        target = np.random.default_rng(0).normal(size=shape).astype("float32")
-        check_fit_step(model, input_data, target, "mse", expected_unchanged)
+        check_layer_trains(make(), input_data, call_kwargs, expected_unchanged)
 
     if run_mixed_precision_check:
         check_mixed_bfloat16(make, call, mixed_output_dtype)
