@@ -13,7 +13,7 @@ import os
 import shutil
 import tempfile
 
-from conftest import tiny_model
+from harness import tiny_model
 from export import export
 
 OPTIONS = {"gpt": {"optimize": True, "quantize": "int8", "fp16": True}, "seq2seq": {}}

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import tiny_inputs, tiny_model
+from harness import tiny_inputs, tiny_model
 
 
 def test_token_id_out_of_vocabulary_names_the_id():

@@ -4,7 +4,7 @@ token-identical to Keras greedy decoding (``zoo.generate``)."""
 import pytest
 
 import zoo.generation
-from conftest import tiny_model
+from harness import tiny_model
 from export import export
 from export.onnx_generate import GptRunner, Seq2SeqRunner
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import tiny_inputs, tiny_model
+from harness import tiny_inputs, tiny_model
 from export import export
 from export.manifest import verify_files
 

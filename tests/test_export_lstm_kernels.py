@@ -9,7 +9,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from conftest import tiny_model
+from harness import tiny_model
 from export import export
 from export import onnx as onnx_export
 from export import onnx_lstm

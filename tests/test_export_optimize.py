@@ -9,7 +9,7 @@ import numpy as np
 import onnx
 import pytest
 
-from conftest import tiny_model
+from harness import tiny_model
 from export import export
 from zoo import cpu
 

@@ -10,7 +10,7 @@ import pytest
 
 import export.onnx as onnx_export
 import export.savedmodel as savedmodel_export
-from conftest import tiny_model
+from harness import tiny_model
 from export import ExportError, ValidationError, export
 from export.manifest import read_manifest, verify_files
 

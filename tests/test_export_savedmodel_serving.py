@@ -21,7 +21,7 @@ import tensorflow as tf
 import text_models
 import zoo
 import zoo.tokenizers as tok
-from conftest import tiny_model
+from harness import tiny_model
 from export import ExportError, ValidationError, export
 from export import inputs as inputs_lib
 from export import savedmodel as savedmodel_export

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import TINY, tiny_model
+from harness import TINY, tiny_model
 from zoo import generation
 from zoo.generation import generate, trace_count
 from zoo.samplers import nucleus_mask, top_k_mask

@@ -7,7 +7,7 @@ import keras
 import pytest
 
 import zoo
-from conftest import tiny_model
+from harness import tiny_model
 from zoo.cli import main
 from zoo.model_folder import TextModel, save_model_folder
 from zoo.tokenizers import character_tokenizer, character_vocabulary, wordpiece_tokenizer

@@ -1,11 +1,12 @@
-"""Every family: shapes, causality, padding, cached decoding, fit, precision."""
+"""Every family: shapes, causality, padding, cached decoding, fit (mixed
+precision runs in the harness, ``test_models_harness``)."""
 
 import keras
 import numpy as np
 import pytest
 
 import zoo
-from conftest import FAMILIES, TINY, max_abs_diff, tiny_inputs, tiny_model
+from harness import FAMILIES, TINY, max_abs_diff, tiny_inputs, tiny_model
 
 
 def logits_of(family, outputs):
@@ -151,20 +152,6 @@ def test_fit_reduces_loss_with_xla(family):
     history = model.fit(inputs, labels, batch_size=8, epochs=15, verbose=0)
     losses = history.history["loss"]
     assert losses[-1] < losses[0] - 0.1  # nats
-
-
-def test_mixed_bfloat16_builds_and_runs(family):
-    keras.config.set_dtype_policy("mixed_bfloat16")
-    try:
-        model = tiny_model(family)
-        outputs = model(tiny_inputs(family))
-    finally:
-        keras.config.set_dtype_policy("float32")
-    tensor = outputs["sequence_output"] if family == "bert" else outputs
-    assert np.all(np.isfinite(np.asarray(keras.ops.cast(tensor, "float32"))))
-    if family != "bert":
-        assert outputs.dtype == "float32"  # logits are kept in float32
-    assert model.dtype_policy.name == "mixed_bfloat16"
 
 
 def test_bert_heads():

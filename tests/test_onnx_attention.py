@@ -4,7 +4,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from conftest import tiny_inputs, tiny_model
+from harness import tiny_inputs, tiny_model
 from export.onnx import to_onnx
 
 

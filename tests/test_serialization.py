@@ -1,6 +1,7 @@
-"""Keras API round trips: get_config/from_config, .keras files, fresh processes."""
+"""Keras API round trips beyond the harness: BERT heads keep their tie, layer
+config variants, fresh processes, ``zoo.load``. Each class's own config and
+``.keras`` round trips run in ``test_models_harness`` / ``test_layers_harness``."""
 
-import json
 import os
 import subprocess
 import sys
@@ -10,26 +11,8 @@ import numpy as np
 import pytest
 
 import zoo
-from conftest import max_abs_diff, tiny_inputs, tiny_model
+from harness import max_abs_diff, tiny_inputs, tiny_model
 from zoo import layers
-
-
-def test_config_round_trip(family):
-    model = tiny_model(family)
-    config = model.get_config()
-    rebuilt = type(model).from_config(config)
-    assert rebuilt.get_config() == config
-    json.dumps(config)  # plain JSON, nothing opaque
-
-
-def test_keras_file_round_trip(family, tmp_path):
-    model = tiny_model(family)
-    inputs = tiny_inputs(family)
-    path = str(tmp_path / f"{family}.keras")
-    model.save(path)
-    loaded = keras.saving.load_model(path)  # no custom_objects
-    assert type(loaded) is type(model)
-    assert max_abs_diff(model(inputs), loaded(inputs)) == 0.0
 
 
 @pytest.mark.parametrize("head", ["masked_lm", "classifier", "token_classifier"])

@@ -1,7 +1,7 @@
 """Tiny models paired with tiny tokenizers, for the text-signature tests."""
 
 import zoo.tokenizers as tok
-from conftest import tiny_model
+from harness import tiny_model
 from zoo.model_folder import TextModel
 
 WORDS = ["a", "the", "film", "movie", "is", "and", "plot", "thin", "acting", "worse", "quiet", "##ly",

@@ -38,6 +38,10 @@ class MaskedLMHead(keras.layers.Layer):
             epsilon=self.layer_norm_epsilon, dtype=self.dtype_policy, name="norm"
         )
         self.norm.build(sequence_shape)
+        if not self.token_embedding.built:
+            # A head rebuilt on its own (from_config, a symbolic call) owns the
+            # matrix it projects with; in a BertMaskedLM the backbone built it.
+            self.token_embedding.build()
         self.output_bias = self.add_weight(
             name="output_bias", shape=(self.token_embedding.vocabulary_size,), initializer="zeros"
         )
