@@ -37,7 +37,7 @@ def main():
 
     import zoo
     from export import export
-    from export.onnx_generate import GptRunner
+    from export.onnx.generate import GptRunner
 
     load_before = os.getloadavg()
     model = zoo.build(args.preset, dropout=0.0)

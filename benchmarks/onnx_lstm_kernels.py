@@ -41,7 +41,7 @@ import tensorflow as tf  # noqa: E402
 import tf2onnx  # noqa: E402
 
 import zoo  # noqa: E402
-from export import onnx as onnx_export  # noqa: E402
+from export.onnx import conversion as onnx_export  # noqa: E402
 from export.model_info import describe  # noqa: E402
 
 PRESETS = ("lstm-lm-char", "seq2seq-lstm-small")

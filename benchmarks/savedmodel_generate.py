@@ -37,7 +37,7 @@ SIGNATURES = ("generate", "generate_xla")
 def export(preset, folder):
     import zoo
     from export.model_info import describe
-    from export.savedmodel import save_savedmodel
+    from export.savedmodel.writer import save_savedmodel
     from zoo.corpora import corpus_path
     from zoo.model_folder import TextModel
     from zoo.tokenizers import character_tokenizer, character_vocabulary

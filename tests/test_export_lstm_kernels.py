@@ -11,8 +11,8 @@ import pytest
 
 from conftest import tiny_model
 from export import export
-from export import onnx as onnx_export
-from export import onnx_lstm
+from export.onnx import conversion as onnx_export
+from export.onnx import lstm as onnx_lstm
 from export.model_info import describe
 from zoo.layers import LstmStack
 from zoo.layers.lstm_stack import trace_without_mask, tracing_without_mask

@@ -24,13 +24,13 @@ import zoo.tokenizers as tok
 from conftest import tiny_model
 from export import ExportError, ValidationError, export
 from export import inputs as inputs_lib
-from export import savedmodel as savedmodel_export
+from export.savedmodel import writer as savedmodel_export
 from export import validate
 from export.manifest import read_manifest
 from export.model_info import describe
-from export.savedmodel_session import run_many_in_subprocess
-from export.serving_check import check_savedmodel
-from export.text_signatures import check_text_signatures, compare_text, text_cases
+from export.savedmodel.session import run_many_in_subprocess
+from export.savedmodel.serving_check import check_savedmodel
+from export.savedmodel.text_signatures import check_text_signatures, compare_text, text_cases
 from zoo.cli import main
 from zoo.model_folder import TextModel
 

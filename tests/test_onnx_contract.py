@@ -9,7 +9,8 @@ import pathlib
 import onnx
 import pytest
 
-from export import layout_gate, onnx_contract
+from export import layout_gate
+from export.onnx import contract as onnx_contract
 from export.model_info import describe
 from serving_exports import exported
 

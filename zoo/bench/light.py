@@ -36,4 +36,4 @@ def register_namespace(name):
 def onnx_generate():
     """``export.onnx_generate`` (numpy + onnxruntime only), without importing ``export``'s TensorFlow parts."""
     register_namespace("export")
-    return importlib.import_module("export.onnx_generate")
+    return importlib.import_module("export.onnx.generate")
