@@ -25,6 +25,7 @@ import os
 import re
 import sys
 
+from export.onnx.contract import graph_signature
 from export.triton.repository import TRITON_TYPES, triton_dims
 
 CONFIG = "config.pbtxt"
@@ -250,8 +251,6 @@ def check_entry(folder, signature=None):
 
 def _read_signature(model_path):
     import onnx
-
-    from export.onnx.contract import graph_signature
 
     return graph_signature(onnx.load(model_path, load_external_data=False))
 
