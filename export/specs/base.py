@@ -45,7 +45,18 @@ class Decoder:
 
 @dataclasses.dataclass(frozen=True)
 class ExportSpec:
-    """How one family is exported; ``family`` is the manifest's ``"family"`` value."""
+    """How one family is exported.
+
+    ``family``: the manifest's ``"family"`` value. ``model_class``: the
+    ``"module:Class"`` the spec is registered for. ``inputs`` / ``outputs``:
+    {forward tensor name: TensorAxes}. ``decoder``: its past-state parts, if
+    any; ``encoder_decoder``: generation starts from a source sequence and a
+    start token. ``fusion``: ONNX Runtime fusion, if any applies.
+    ``text_signatures``: ``"module:function"`` (info, generate_xla) -> {name:
+    traced function}. ``text_corpus``: ``zoo.corpora`` path parts of the
+    validation sentences. ``task_metric``: ``"module:function"`` (info, onnx
+    path) -> record pricing int8 on the task. ``atol``: the default tolerance.
+    """
 
     family: str
     model_class: str | None = None
