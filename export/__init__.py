@@ -22,7 +22,6 @@ imports the pipeline on its first call.
 from export.arguments import FORMATS
 from export.errors import ExportError, ValidationError
 from export.report import ExportReport
-from export.savedmodel.serving_check import check_savedmodel
 
 
 def export(model, out_dir, **options):
@@ -34,6 +33,17 @@ def export(model, out_dir, **options):
     from export import pipeline
 
     return pipeline.export(model, out_dir, **options)
+
+
+def check_savedmodel(path):
+    """Check the SavedModel(s) at ``path`` as TF Serving would load them; -> {folder: summary}.
+
+    See ``export.savedmodel.serving_check.check_savedmodel``; imported on first
+    use, so ``python -m export.savedmodel.serving_check`` runs that module cleanly.
+    """
+    from export.savedmodel import serving_check
+
+    return serving_check.check_savedmodel(path)
 
 
 __all__ = ["FORMATS", "ExportError", "ExportReport", "ValidationError", "check_savedmodel", "export"]
