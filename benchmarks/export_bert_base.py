@@ -93,11 +93,9 @@ def child_latency(out, preset, repeats=20):
 
 def ort_session(path, threads=2):
     """An ONNX Runtime CPU session of the artifact at ``path`` with ``threads`` intra-op threads."""
-    import onnxruntime as ort
+    from export.onnx.session import ort_session as open_session
 
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    return open_session(path, intra_op_threads=threads)
 
 
 def ort_feed(session, batch, length, seed=0):

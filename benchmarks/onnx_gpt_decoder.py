@@ -3,7 +3,7 @@
 (attention over the cache fused into ``MultiHeadAttention``, LayerNorm and
 GELU fused), both from one ``export.export(..., optimize=True)`` of a zoo GPT.
 
-For each decoder and batch size it times ``export.onnx_generate.GptRunner.generate``
+For each decoder and batch size it times ``export.onnx.generate.GptRunner.generate``
 (prompt of ``--prompt`` tokens, ``--new`` greedy tokens, no stop token) and
 reports the median wall time, tokens/s and the fused/plain ratio, plus
 whether both decoders produced the same tokens. Random (non-default) weights;
@@ -37,7 +37,7 @@ def main():
 
     import zoo
     from export import export
-    from export.onnx_generate import GptRunner
+    from export.onnx.generate import GptRunner
 
     load_before = os.getloadavg()
     model = zoo.build(args.preset, dropout=0.0)

@@ -4,13 +4,13 @@
 
 For each preset (``lstm-lm-char``, ``seq2seq-lstm-small``; random weights,
 nothing downloaded) the forward graph is converted both ways with
-``export.onnx.convert_model``:
+``export.onnx.conversion.convert_model``:
 
 * ``loop``: ``lstm_kernels=False`` - the stacks traced with their padding
   mask, which tf2onnx turns into one ONNX ``Loop`` per LSTM layer (the export
-  path before ``export.onnx_lstm``);
+  path before ``export.onnx.lstm``);
 * ``lstm``: the default - ONNX ``LSTM`` ops with ``sequence_lens`` computed
-  from the padding mask (``export.onnx_lstm``).
+  from the padding mask (``export.onnx.lstm``).
 
 Each graph runs on ONNX Runtime's CPU provider at batch 1 and 8 (length 128
 for the LM; source and target 32 for seq2seq), right-padded rows of unequal
@@ -41,7 +41,8 @@ import tensorflow as tf  # noqa: E402
 import tf2onnx  # noqa: E402
 
 import zoo  # noqa: E402
-from export import onnx as onnx_export  # noqa: E402
+from export.onnx import conversion as onnx_export  # noqa: E402
+from export.onnx.session import ort_session  # noqa: E402
 from export.model_info import describe  # noqa: E402
 
 PRESETS = ("lstm-lm-char", "seq2seq-lstm-small")
@@ -92,14 +93,6 @@ def convert(info, lstm_kernels, folder, label):
                   "nodes": sum(ops.values()), "LSTM": ops.get("LSTM", 0), "Loop": ops.get("Loop", 0)}
 
 
-def session(path, threads):
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3
-    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
-
-
 def time_interleaved(sessions, feed, runs, warmup):
     """{label: [ms per call]}, the sessions' calls alternating."""
     for run in sessions.values():
@@ -123,7 +116,8 @@ def benchmark(preset, args, folder):
         print(f"{preset}: {label} graph converted in {graphs[label]['convert_seconds']} s "
               f"({graphs[label]['LSTM']} LSTM, {graphs[label]['Loop']} Loop, {graphs[label]['nodes']} nodes)",
               flush=True)
-    sessions = {label: session(path, args.threads) for label, path in paths.items()}
+    sessions = {label: ort_session(path, intra_op_threads=args.threads, inter_op_threads=1)
+                for label, path in paths.items()}
     rows = []
     for batch in BATCHES:
         feed = make_inputs(info, batch)

@@ -4,7 +4,7 @@
 
 Exports the preset (random weights drawn from N(0, 0.1), nothing downloaded)
 with a character tokenizer over tiny Shakespeare's characters through
-``export.savedmodel.save_savedmodel(..., generate_xla=True)``, then, in a
+``export.savedmodel.writer.save_savedmodel(..., generate_xla=True)``, then, in a
 fresh process, loads it with the TF1 session loader TF Serving uses
 (``tf.compat.v1.saved_model.loader.load``) with XLA left on (a server started
 with ``--xla_cpu_compilation_enabled=true``; the plain loop needs no XLA, so it
@@ -37,7 +37,7 @@ SIGNATURES = ("generate", "generate_xla")
 def export(preset, folder):
     import zoo
     from export.model_info import describe
-    from export.savedmodel import save_savedmodel
+    from export.savedmodel.writer import save_savedmodel
     from zoo.corpora import corpus_path
     from zoo.model_folder import TextModel
     from zoo.tokenizers import character_tokenizer, character_vocabulary

@@ -4,27 +4,46 @@
     report = export(model, "artifacts/gpt2", formats=["savedmodel", "onnx"], optimize=True, quantize="int8")
     print(report)
 
-One concept per file: ``pipeline`` (``export`` itself), ``staging`` (safe
-writing), ``model_info`` (what is being exported), ``inputs`` (validation
-batches), ``validate`` (Keras vs artifact), ``manifest`` (manifest.json),
-``savedmodel`` (TF Serving folder, ``serving_default``), ``text_signatures``
-(tokenizer in the graph: ``predict_text``, ``embed_text``, ``generate``),
-``savedmodel_session`` (a SavedModel run as TF Serving runs it: TF1 session
-loader, XLA off, in its own process), ``serving_check`` (that run vs Keras:
-the TF Serving gate; ``check_savedmodel`` for an existing folder),
-``serving_config`` (TF Serving's ``models.config``),
-``onnx`` (tf2onnx conversion, axis names, external data), ``onnx_contract``
-(every ONNX input/output declared: dtype, named axes, meaning), ``triton``
-(model-repository entries), ``triton_check`` (configs vs Triton's schema and
-the graph), ``layout_gate`` (both checks on every written ONNX artifact),
-``onnx_decoders`` (decoders with past state),
-``onnx_generate`` (onnxruntime greedy loop over them), ``fusion`` (rewrite
-into ONNX Runtime's fused ops), ``optimize`` (fusion + ORT optimizer, int8,
-fp16), ``task_metrics`` (int8's cost on the task), ``errors``.
+Layout: ``pipeline`` (``export`` itself), ``arguments``, ``model_info`` (what
+is being exported), ``specs/`` (one export spec per model family: outputs,
+decoder parts, fusion, text signatures, corpus, task metric, tolerance),
+``inputs`` (validation batches), ``validate`` (Keras vs artifact),
+``report``, ``manifest``, ``staging`` (safe writing), ``layout_gate``
+(contract and Triton checks on every ONNX artifact), ``task_metrics``,
+``huggingface``, ``errors``; ``onnx/`` (conversion, LSTM kernels, decoders,
+generate loop, contract, session, fusion, optimize), ``savedmodel/``
+(writer, text signatures, TF1 session, TF Serving check and config),
+``triton/`` (model-repository entries and their check).
+
+Importing ``export`` is cheap (no TensorFlow, tf2onnx or Keras): :func:`export`
+imports the pipeline on its first call.
 """
 
+from export.arguments import FORMATS
 from export.errors import ExportError, ValidationError
-from export.pipeline import FORMATS, ExportReport, export
-from export.serving_check import check_savedmodel
+from export.report import ExportReport
+
+
+def export(model, out_dir, **options):
+    """Export ``model`` to ``out_dir`` and return an :class:`ExportReport`.
+
+    The arguments and behaviour are those of ``export.pipeline.export``, which
+    this imports (with TensorFlow and tf2onnx) on first use.
+    """
+    from export import pipeline
+
+    return pipeline.export(model, out_dir, **options)
+
+
+def check_savedmodel(path):
+    """Check the SavedModel(s) at ``path`` as TF Serving would load them; -> {folder: summary}.
+
+    See ``export.savedmodel.serving_check.check_savedmodel``; imported on first
+    use, so ``python -m export.savedmodel.serving_check`` runs that module cleanly.
+    """
+    from export.savedmodel import serving_check
+
+    return serving_check.check_savedmodel(path)
+
 
 __all__ = ["FORMATS", "ExportError", "ExportReport", "ValidationError", "check_savedmodel", "export"]

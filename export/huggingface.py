@@ -14,6 +14,7 @@ import time
 
 from export import validate
 from export.errors import ExportError
+from export.model_info import describe
 
 
 def check(info):
@@ -29,7 +30,6 @@ def check(info):
 
 def runner(path):
     """``run(inputs) -> {output: numpy}`` over the zoo model read back from the folder."""
-    from export.model_info import describe
     from zoo.checkpoints import import_model
 
     info = describe(import_model(path))

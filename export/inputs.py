@@ -3,7 +3,7 @@
 Two batches of different batch size *and* length (the second proves the
 artifact's axes are really dynamic), each with some padding. With a
 tokenizer the ids come from real sentences of the shipped corpora (the
-kind of text the model family is for); without one (or when the corpus
+kind of text the model family is for: its spec's ``text_corpus``); without one (or when the corpus
 holds characters the tokenizer rejects), from a seeded random draw over the
 model's vocabulary.
 """
@@ -14,16 +14,10 @@ from zoo.corpora import corpus_path
 
 SHAPES = ((2, 8), (3, 13))  # (batch, length) of the two validation batches
 
-_TEXT = {
-    "gpt": ("tinyshakespeare.txt",),
-    "lstm_lm": ("tinyshakespeare.txt",),
-    "seq2seq": ("multi30k", "test.de"),
-}
 
-
-def _sentences(family, count, offset):
-    parts = _TEXT.get(family, ("rt-polarity.pos",))
-    with open(corpus_path(*parts), encoding="utf-8", errors="replace") as file:
+def _sentences(corpus, count, offset):
+    """``count`` sentences of the shipped ``corpus`` (path parts), spread from ``offset``."""
+    with open(corpus_path(*corpus), encoding="utf-8", errors="replace") as file:
         lines = [line.strip() for line in file if len(line.strip()) > 20]
     return [lines[(offset + 7 * i) % len(lines)] for i in range(count)]
 
@@ -40,7 +34,7 @@ def _vocabulary(info, name):
 
 
 def _tokenized(info, tokenizer, batch, length, offset):
-    texts = _sentences(info.family.split("_")[0] if info.family.startswith("bert") else info.family, batch, offset)
+    texts = _sentences(info.spec.text_corpus, batch, offset)
     ids = np.zeros((batch, length), "int32")
     mask = np.zeros((batch, length), "int32")
     for b, text in enumerate(texts):

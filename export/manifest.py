@@ -4,7 +4,7 @@ Written last into the export folder (before it is moved into place), it
 records the source model (name, class, family, config), library versions,
 opset, every file with size and sha256, each artifact's signatures (input
 and output names, shapes, dtypes; for ONNX also each axis's name and each
-tensor's meaning, from ``export.onnx_contract``), validation results (``max_abs_diff`` per
+tensor's meaning, from ``export.onnx.contract``), validation results (``max_abs_diff`` per
 output and the tolerance), fusion counts and quantization deltas - enough
 to reproduce the export and to check an artifact has not been altered
 (:func:`verify_files`).

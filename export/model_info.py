@@ -1,5 +1,6 @@
 """What export needs to know about a model: its Keras object, tokenizer,
-family, input names and output names.
+export spec (``export.specs``: the family and everything that depends on it),
+input names and output names.
 
 Accepts a zoo Keras model, a ``TextModel`` (``zoo.load(folder)`` with a
 tokenizer) or any built functional Keras model with named integer inputs.
@@ -11,16 +12,7 @@ import dataclasses
 import keras
 
 from export.errors import ExportError
-
-FAMILY_OF = {
-    "Gpt": "gpt",
-    "Bert": "bert",
-    "BertClassifier": "bert_classifier",
-    "BertTokenClassifier": "bert_token_classifier",
-    "BertMaskedLM": "bert_masked_lm",
-    "LstmLM": "lstm_lm",
-    "Seq2Seq": "seq2seq",
-}
+from export.specs import GENERIC, ExportSpec, spec_for
 
 
 @dataclasses.dataclass
@@ -29,10 +21,15 @@ class ModelInfo:
     tokenizer: object = None
     target_tokenizer: object = None
     generation: dict = dataclasses.field(default_factory=dict)
-    family: str = "keras"
+    spec: ExportSpec = GENERIC
     name: str = "model"
     input_names: list = dataclasses.field(default_factory=list)
     output_names: list = dataclasses.field(default_factory=list)
+
+    @property
+    def family(self):
+        """The model family as the manifest writes it (``gpt``, ``bert_classifier``, ... or ``keras``)."""
+        return self.spec.family
 
     @property
     def config(self):
@@ -89,7 +86,7 @@ def describe(model, name=None):
         tokenizer=tokenizer,
         target_tokenizer=target_tokenizer,
         generation=generation,
-        family=FAMILY_OF.get(type(model).__name__, "keras"),
+        spec=spec_for(model),
         name=_safe_name(name or model.name),
         input_names=input_names,
         output_names=output_names(model),

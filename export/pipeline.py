@@ -22,65 +22,20 @@ passes; otherwise nothing is left behind (``export.staging``).
 import os
 import time
 
-import numpy as np
-
+from export import huggingface, layout_gate, staging, task_metrics, validate
 from export import inputs as inputs_lib
 from export import manifest as manifest_lib
-from export import onnx as onnx_export
-from export import savedmodel as savedmodel_export
-from export import staging, validate
-from export.errors import ExportError, ValidationError
+from export.arguments import DEFAULT_FORMATS, check_arguments
+from export.errors import ValidationError
 from export.model_info import describe
+from export.onnx import conversion, decoders, generate
+from export.onnx import optimize as onnx_optimize
+from export.onnx.contract import graph_signature
+from export.onnx.opset import DEFAULT_OPSET
+from export.report import ExportReport
+from export.savedmodel import serving_check, serving_config, text_signatures, writer
+from export.triton import repository
 from zoo import cpu
-
-FORMATS = ("savedmodel", "onnx", "huggingface")
-DEFAULT_FORMATS = ("savedmodel", "onnx")
-QUANTIZE = (None, "int8")
-DEFAULT_ATOL = 1e-4
-
-
-class ExportReport(dict):
-    """The result of :func:`export`: a dict (``artifacts``, ``passed``, ``out_dir``,
-    ``manifest``); ``str(report)`` is the validation table."""
-
-    def __str__(self):
-        head = f"export of {self['name']!r} -> {self['out_dir']}: {'PASSED' if self['passed'] else 'FAILED'}"
-        return head + "\n" + validate.format_table(self)
-
-
-def check_formats(formats):
-    if isinstance(formats, str):
-        formats = [f.strip() for f in formats.split(",") if f.strip()]
-    formats = list(dict.fromkeys(formats or []))
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown or not formats:
-        raise ExportError(
-            f"Unknown export format(s) {unknown or formats}; valid formats: {', '.join(FORMATS)}."
-        )
-    return formats
-
-
-def _check_arguments(formats, quantize, atol, opset, optimize=False, fp16=False):
-    formats = check_formats(formats)
-    if quantize not in QUANTIZE:
-        raise ExportError(f"quantize must be one of {QUANTIZE}, got {quantize!r}.")
-    for flag, value in (("quantize", quantize), ("optimize", optimize), ("fp16", fp16)):
-        if value and "onnx" not in formats:
-            raise ExportError(f"{flag} applies to ONNX artifacts: add 'onnx' to formats.")
-    try:
-        atol = float(atol)
-    except (TypeError, ValueError):
-        atol = -1.0
-    if not atol > 0:
-        raise ExportError(f"atol must be a positive number (e.g. 1e-4 for float32), got {atol!r}.")
-    return formats, onnx_export.check_opset(opset), atol
-
-
-def _onnx_signature(model):
-    from export.onnx_contract import graph_signature
-
-    return graph_signature(model)
-
 
 def _folder_size(path):
     if os.path.isfile(path):
@@ -104,9 +59,7 @@ class _Run:
 
     def add(self, key, fmt, path, signatures, validation, seconds, **extra):
         if fmt == "onnx":  # its declared contract and its Triton entry, checked against the graph
-            from export.layout_gate import gate
-
-            signatures, validation = gate(self.info, key, path, signatures, validation, self.root)
+            signatures, validation = layout_gate.gate(self.info, key, path, signatures, validation, self.root)
         self.artifacts[key] = {
             "format": fmt,
             "path": self.final_path(path),
@@ -120,16 +73,14 @@ class _Run:
     def savedmodel(self, generate_xla=True):
         start = time.perf_counter()
         folder = os.path.join(self.root, "savedmodel", self.info.name)
-        path, signatures = savedmodel_export.save_savedmodel(self.info, folder, generate_xla=generate_xla)
+        path, signatures = writer.save_savedmodel(self.info, folder, generate_xla=generate_xla)
         seconds = time.perf_counter() - start
         result = validate.run_checked(validate.savedmodel_runner, path, self.references, self.batches, self.atol)
         self.add("savedmodel", "savedmodel", path, signatures, result, seconds)
         cases = None
         if self.info.tokenizer is not None:
-            from export.text_signatures import check_text_signatures, text_cases
-
-            cases = text_cases(self.info, list(signatures))
-            checks = check_text_signatures(self.info, path, self.atol, cases)
+            cases = text_signatures.text_cases(self.info, list(signatures))
+            checks = text_signatures.check_text_signatures(self.info, path, self.atol, cases)
             self.artifacts["savedmodel"]["text_signatures"] = checks
             if not all(c["passed"] for c in checks.values()):
                 result["passed"] = False
@@ -137,10 +88,8 @@ class _Run:
         self.tf_serving(path, signatures, result, cases)
 
     def tf_serving(self, path, signatures, result, cases):
-        """The TF Serving gate (``export.serving_check``): the TF1 session loader in a
+        """The TF Serving gate (``export.savedmodel.serving_check``): the TF1 session loader in a
         fresh process, XLA off; then ``savedmodel/models.config`` for the server."""
-        from export import serving_check, serving_config
-
         start = time.perf_counter()
         check = serving_check.tf1_check(self.info, path, list(signatures), self.batches, self.references,
                                         self.atol, cases)
@@ -160,9 +109,9 @@ class _Run:
 
     def onnx(self, external_data):
         start = time.perf_counter()
-        model, external = onnx_export.convert_model(self.info, self.opset, external_data)
+        model, external = conversion.convert_model(self.info, self.opset, external_data)
         path = self._write_onnx(self.info.name, model, external)
-        signature = {"model": _onnx_signature(model)}
+        signature = {"model": graph_signature(model)}
         del model  # the weights are on disk; don't hold a second copy while ONNX Runtime loads them
         seconds = time.perf_counter() - start
         result = validate.run_checked(validate.onnx_runner, path, self.references, self.batches, self.atol)
@@ -171,22 +120,18 @@ class _Run:
         return path
 
     def _write_onnx(self, name, model, external_data=None):
-        from export import triton
-
-        return triton.write_entry(os.path.join(self.root, "onnx"), name, model, external_data)
+        return repository.write_entry(os.path.join(self.root, "onnx"), name, model, external_data)
 
     def decoders(self):
-        from export import onnx_decoders
-
-        if not onnx_decoders.supports(self.info):
+        if self.info.spec.decoder is None:
             return
         start = time.perf_counter()
-        models, check = onnx_decoders.export_decoder(self.info, self.opset, self.atol)
+        models, check = decoders.export_decoder(self.info, self.opset, self.atol)
         paths = {part: self._write_onnx(f"{self.info.name}_{part}", model) for part, model in models.items()}
         seconds = time.perf_counter() - start
         result = self._decoder_check(lambda: check(paths))
         for part, model in models.items():
-            self.add(f"onnx_{part}", "onnx", paths[part], {"model": _onnx_signature(model)},
+            self.add(f"onnx_{part}", "onnx", paths[part], {"model": graph_signature(model)},
                      result if part == "decoder" else {**result, "see": "onnx_decoder"},
                      seconds, opset=self.opset)
         return paths
@@ -202,60 +147,50 @@ class _Run:
     def optimized_decoder(self, decoder_path):
         """The GPT past-state decoder with fused attention (over its cache), checked
         like the plain one: greedy tokens identical to Keras, first logits within atol."""
-        from export import onnx_decoders, onnx_generate, optimize
-
         start = time.perf_counter()
-        model, fusion = optimize.optimize_onnx(decoder_path, self.info)
+        model, fusion = onnx_optimize.optimize_onnx(decoder_path, self.info)
         path = self._write_onnx(f"{self.info.name}_decoder_optimized", model)
-        signature = {"model": _onnx_signature(model)}
+        signature = {"model": graph_signature(model)}
         del model
         seconds = time.perf_counter() - start
         result = self._decoder_check(
-            lambda: onnx_decoders.greedy_check(self.info, onnx_generate.GptRunner(path), self.atol))
+            lambda: decoders.greedy_check(self.info, generate.GptRunner(path), self.atol))
         self.add("onnx_decoder_optimized", "onnx", path, signature, result, seconds,
                  opset=self.opset, fused_ops=fusion)
 
     def optimized(self, base_path):
-        from export import optimize
-
-        if not optimize.supports(self.info):
+        if self.info.spec.fusion is None:
             self.notes.append(f"optimize: no fusions apply to the {self.info.family} family; skipped")
             return base_path
         start = time.perf_counter()
-        model, fusion = optimize.optimize_onnx(base_path, self.info)
+        model, fusion = onnx_optimize.optimize_onnx(base_path, self.info)
         path = self._write_onnx(f"{self.info.name}_optimized", model)
         seconds = time.perf_counter() - start
         result = validate.run_checked(validate.onnx_runner, path, self.references, self.batches, self.atol)
-        self.add("onnx_optimized", "onnx", path, {"model": _onnx_signature(model)}, result, seconds,
+        self.add("onnx_optimized", "onnx", path, {"model": graph_signature(model)}, result, seconds,
                  opset=self.opset, fused_ops=fusion)
         return path
 
     def quantized(self, base_path):
-        from export import optimize
-
         start = time.perf_counter()
         path = os.path.join(self.root, "onnx", f"{self.info.name}_int8", "1", "model.onnx")
-        model = optimize.quantize_int8(base_path, path)
+        model = onnx_optimize.quantize_int8(base_path, path)
         self._write_onnx(f"{self.info.name}_int8", model)
         seconds = time.perf_counter() - start
         run = validate.onnx_runner(path)
         result = validate.compare(self.references, run, self.batches, self.atol)
         result["gate"] = False  # int8 is expected to differ: recorded, not gated
-        delta = optimize.accuracy_delta(self.references, run, self.batches)
-        from export.task_metrics import task_delta
-
-        task = task_delta(self.info, path)
+        delta = onnx_optimize.accuracy_delta(self.references, run, self.batches)
+        task = task_metrics.task_delta(self.info, path)
         if task is not None:
             delta["task"] = task
-        self.add("onnx_int8", "onnx", path, {"model": _onnx_signature(model)}, result, seconds,
-                 quantization={**optimize.INT8_SETTINGS, "exporting_cpu": cpu.describe(),
+        self.add("onnx_int8", "onnx", path, {"model": graph_signature(model)}, result, seconds,
+                 quantization={**onnx_optimize.INT8_SETTINGS, "exporting_cpu": cpu.describe(),
                                "source": os.path.relpath(base_path, self.root), **delta})
 
     def fp16(self, base_path):
-        from export import optimize
-
         start = time.perf_counter()
-        model = optimize.to_fp16(base_path)
+        model = onnx_optimize.to_fp16(base_path)
         path = self._write_onnx(f"{self.info.name}_fp16", model)
         seconds = time.perf_counter() - start
         try:  # float16 is meant for GPUs; on CPU not every kernel exists
@@ -264,7 +199,7 @@ class _Run:
             result = {"passed": False, "atol": self.atol, "outputs": {},
                       "note": f"could not run on CPU: {str(error).splitlines()[0][:200]}"}
         result["gate"] = False
-        self.add("onnx_fp16", "onnx", path, {"model": _onnx_signature(model)}, result, seconds,
+        self.add("onnx_fp16", "onnx", path, {"model": graph_signature(model)}, result, seconds,
                  note="float16 for GPU execution providers; recorded, not gated")
 
 
@@ -274,8 +209,8 @@ def export(
     formats=DEFAULT_FORMATS,
     optimize=False,
     quantize=None,
-    opset=onnx_export.DEFAULT_OPSET,
-    atol=DEFAULT_ATOL,
+    opset=DEFAULT_OPSET,
+    atol=None,
     force=False,
     name=None,
     decoders=True,
@@ -295,7 +230,8 @@ def export(
         optimize: also write an ONNX Runtime-optimized (fused) ONNX graph.
         quantize: None or ``"int8"`` (dynamic int8 ONNX; its accuracy delta is recorded).
         opset: ONNX opset (tf2onnx supports up to 18).
-        atol: the largest max-abs-diff vs Keras an artifact may show (float32).
+        atol: the largest max-abs-diff vs Keras an artifact may show (float32);
+            default: the model's export spec's tolerance (1e-4 for every zoo family).
         force: replace an existing ``out_dir`` (atomically, after validation).
         name: the served model name (default: the Keras model's name).
         decoders: for GPT and seq2seq, also the ONNX decoder with past state.
@@ -308,11 +244,10 @@ def export(
     Raises ExportError for bad arguments, ValidationError when an artifact
     differs from Keras beyond ``atol`` (nothing is written then).
     """
-    formats, opset, atol = _check_arguments(formats, quantize, atol, opset, optimize, fp16)
+    formats, opset, atol = check_arguments(formats, quantize, atol, opset, optimize, fp16)
     info = describe(model, name=name)
+    atol = info.spec.atol if atol is None else atol
     if "huggingface" in formats:
-        from export import huggingface
-
         huggingface.check(info)
     out_dir = staging.check_target(out_dir, force)
     with staging.staged_output(out_dir, force=force) as root:
@@ -325,7 +260,7 @@ def export(
             base = run.onnx(external_data)
             decoder_paths = run.decoders() if decoders else None
             source = run.optimized(base) if optimize else base
-            if optimize and decoder_paths and info.family == "gpt":
+            if optimize and decoder_paths and info.spec.fuses_decoder:
                 run.optimized_decoder(decoder_paths["decoder"])
             if quantize == "int8":
                 run.quantized(source)

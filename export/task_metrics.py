@@ -15,6 +15,8 @@ Models without a tokenizer have no text, so only the logit deltas of
 import numpy as np
 import tensorflow as tf
 
+from export.savedmodel.text_signatures import _bert_ids
+from export.specs.base import resolve
 from export.validate import onnx_runner
 
 
@@ -24,7 +26,6 @@ def _batches(rows, size):
 
 
 def classifier_accuracy(info, path, max_examples=256, batch_size=32):
-    from export.text_signatures import _bert_ids
     from zoo.data import rt_polarity_splits
 
     texts, labels = rt_polarity_splits()["test"]
@@ -74,14 +75,11 @@ def lm_perplexity(info, path, max_windows=16, block=64):
 
 
 def task_delta(info, path):
-    """The task metric of ``info``'s family for the artifact at ``path``, or None."""
-    if info.tokenizer is None:
+    """The task metric of ``info``'s spec (``task_metric``) for the artifact at ``path``, or None."""
+    if info.tokenizer is None or info.spec.task_metric is None:
         return None
     try:
-        if info.family == "bert_classifier":
-            return classifier_accuracy(info, path)
-        if info.family in ("gpt", "lstm_lm"):
-            return lm_perplexity(info, path)
+        return resolve(info.spec.task_metric)(info, path)
     except Exception as error:  # noqa: BLE001 - e.g. the corpus has characters the tokenizer lacks
         return {"task": info.family, "error": f"{type(error).__name__}: {str(error).strip()[:200]}"}
     return None

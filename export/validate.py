@@ -9,6 +9,8 @@ artifact into place (see ``export.pipeline``).
 
 import numpy as np
 
+from export.onnx.session import ort_session
+
 
 def keras_outputs(info, inputs):
     """{output name: float32 numpy} from the Keras model."""
@@ -20,14 +22,7 @@ def keras_outputs(info, inputs):
 
 def onnx_runner(path, providers=("CPUExecutionProvider",)):
     """``run(inputs) -> {output: numpy}`` over an onnxruntime session of ``path``."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    # Validation runs a few batches: no pre-packed weight copies or memory arena to keep.
-    options.add_session_config_entry("session.disable_prepacking", "1")
-    options.enable_cpu_mem_arena = False
-    session = ort.InferenceSession(path, options, providers=list(providers))
+    session = ort_session(path, providers, validation=True)
     input_names = [i.name for i in session.get_inputs()]
     output_names = [o.name for o in session.get_outputs()]
 

@@ -6,7 +6,7 @@ import pytest
 import zoo.generation
 from harness import tiny_model
 from export import export
-from export.onnx_generate import GptRunner, Seq2SeqRunner
+from export.onnx.generate import GptRunner, Seq2SeqRunner
 
 
 def test_gpt_decoder_with_past_matches_keras_greedy(tmp_path):

@@ -1,6 +1,6 @@
 """The LSTM families export to ONNX ``LSTM`` ops (not ``Loop``s), and those
 agree with Keras at every position of right-padded batches
-(``export.onnx_lstm``); the masked ``Loop`` path stays available."""
+(``export.onnx.lstm``); the masked ``Loop`` path stays available."""
 
 import warnings
 
@@ -11,8 +11,8 @@ import pytest
 
 from harness import tiny_model
 from export import export
-from export import onnx as onnx_export
-from export import onnx_lstm
+from export.onnx import conversion as onnx_export
+from export.onnx import lstm as onnx_lstm
 from export.model_info import describe
 from zoo.layers import LstmStack
 from zoo.layers.lstm_stack import trace_without_mask, tracing_without_mask

@@ -8,8 +8,8 @@ import keras
 import numpy as np
 import pytest
 
-import export.onnx as onnx_export
-import export.savedmodel as savedmodel_export
+import export.onnx.conversion as onnx_export
+import export.savedmodel.writer as savedmodel_export
 from harness import tiny_model
 from export import ExportError, ValidationError, export
 from export.manifest import read_manifest, verify_files

@@ -1,7 +1,7 @@
 """SavedModels as TF Serving runs them: the TF1 session loader, XLA off.
 
 Every family's ``serving_default`` and every text signature is run in a
-fresh process by ``export.savedmodel_session`` (``tf.compat.v1`` loader in a
+fresh process by ``export.savedmodel.session`` (``tf.compat.v1`` loader in a
 session, ``tensorflow::DisableXlaCompilation()`` as a stock
 ``tensorflow_model_server`` calls it) and compared with Keras; the export
 gate refuses a SavedModel the TF1 loader cannot run; ``saved_model_cli run``
@@ -24,13 +24,13 @@ import zoo.tokenizers as tok
 from harness import tiny_model
 from export import ExportError, ValidationError, export
 from export import inputs as inputs_lib
-from export import savedmodel as savedmodel_export
+from export.savedmodel import writer as savedmodel_export
 from export import validate
 from export.manifest import read_manifest
 from export.model_info import describe
-from export.savedmodel_session import run_many_in_subprocess
-from export.serving_check import check_savedmodel
-from export.text_signatures import check_text_signatures, compare_text, text_cases
+from export.savedmodel.session import run_many_in_subprocess
+from export.savedmodel.serving_check import check_savedmodel
+from export.savedmodel.text_signatures import check_text_signatures, compare_text, text_cases
 from zoo.cli import main
 from zoo.model_folder import TextModel
 

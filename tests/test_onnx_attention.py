@@ -5,7 +5,7 @@ import onnxruntime as ort
 import pytest
 
 from harness import tiny_inputs, tiny_model
-from export.onnx import to_onnx
+from export.onnx.conversion import to_onnx
 
 
 def run_onnx(onnx_model, inputs):

@@ -1,4 +1,4 @@
-"""The declared contract of the ONNX artifacts (``export.onnx_contract``): in
+"""The declared contract of the ONNX artifacts (``export.onnx.contract``): in
 manifest.json for every artifact, equal to what each graph really has, and
 the README's decoder tables generated from it."""
 
@@ -9,7 +9,8 @@ import pathlib
 import onnx
 import pytest
 
-from export import layout_gate, onnx_contract
+from export import layout_gate
+from export.onnx import contract as onnx_contract
 from export.model_info import describe
 from serving_exports import exported
 

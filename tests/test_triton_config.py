@@ -11,9 +11,10 @@ import pytest
 from google.protobuf import text_format
 from tritonclient.grpc import model_config_pb2
 
-from export import layout_gate, triton_check
+from export import layout_gate
+from export.triton import config_check as triton_check
 from export.model_info import describe
-from export.onnx_contract import graph_signature
+from export.onnx.contract import graph_signature
 from serving_exports import exported
 
 TYPES = {"float32": model_config_pb2.TYPE_FP32, "int32": model_config_pb2.TYPE_INT32}

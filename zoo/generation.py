@@ -156,7 +156,7 @@ def compiled_decode_loop(model, decoder, kind, num_beams, jit_compile=True):
     length_penalty, seed, stop_ids, extra) -> (ids (B, L), lengths (B,))``
     (see ``_run`` for the layout); exporters trace it into a SavedModel.
     ``jit_compile=False`` gives the same loop as a plain graph function, for
-    runtimes without XLA (stock TF Serving: ``export.text_signatures``).
+    runtimes without XLA (stock TF Serving: ``export.savedmodel.text_signatures``).
     """
     loops = compiled_loops(model)
     key = (kind, num_beams, decoder.prefill_chunk, bool(jit_compile))

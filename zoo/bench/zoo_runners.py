@@ -94,18 +94,11 @@ def _savedmodel_forward(facts):
     return make_call, load_seconds
 
 
-def ort_session(path, providers=("CPUExecutionProvider",)):
-    """An onnxruntime session with default (full) graph optimizations and quiet logs."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    return ort.InferenceSession(path, options, providers=list(providers))
-
-
 def _ort_forward(runtime, facts):
     providers = ("CUDAExecutionProvider", "CPUExecutionProvider") if runtime == "ort-cuda" else ("CPUExecutionProvider",)
     start = time.perf_counter()
+    from export.onnx.session import ort_session
+
     session = ort_session(_artifact(facts, ARTIFACT_OF[runtime])["path"], providers)
     load_seconds = time.perf_counter() - start
     names = [i.name for i in session.get_inputs()]
@@ -141,7 +134,7 @@ def _zoo_generate(facts):
 
 
 def _ort_generate(facts, decoder_key="onnx_decoder"):
-    from export import onnx_generate
+    from export.onnx import generate as onnx_generate
 
     family = facts["family"]
     start = time.perf_counter()

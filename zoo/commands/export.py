@@ -29,7 +29,7 @@ def cmd_export(args):
     from export import export
     from zoo.overrides import parse_overrides
 
-    from export.pipeline import check_formats
+    from export.arguments import check_formats
 
     check_formats(args.formats)  # a bad format fails before a (slow) model build
     model, random_weights = _load(args.model, parse_overrides(args.set))
@@ -76,6 +76,6 @@ def register(subparsers):
 
 
 def cmd_check_export(args):
-    from export.serving_check import check_savedmodel, format_results
+    from export.savedmodel.serving_check import check_savedmodel, format_results
 
     print(format_results(check_savedmodel(args.folder)))

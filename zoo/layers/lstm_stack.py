@@ -15,7 +15,7 @@ output, except under ``Bidirectional``, which forces zeros). Zeros are
 what an ONNX ``LSTM`` op with ``sequence_lens`` outputs past each row's
 length, so the ONNX exporter can trace the stacks without their mask
 (:func:`trace_without_mask`) and give the ONNX ops the lengths instead
-(``export.onnx_lstm``).
+(``export.onnx.lstm``).
 """
 
 import contextlib
@@ -34,7 +34,7 @@ _WITHOUT_MASK = TraceFlag()
 def trace_without_mask():
     """Inside, every :class:`LstmStack` call ignores its ``padding_mask``.
 
-    For the ONNX exporter only (``export.onnx_lstm``): tf2onnx turns an
+    For the ONNX exporter only (``export.onnx.lstm``): tf2onnx turns an
     unmasked Keras LSTM into one ONNX ``LSTM`` op but a masked one into a
     generic ``Loop``, so the exporter traces without the mask and then feeds
     the lengths (the sum of each row of the mask) to the ONNX ops as

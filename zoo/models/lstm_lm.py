@@ -48,7 +48,7 @@ class LstmLM(ZooModel):
     Masked (padded) steps carry the LSTM state through unchanged and output
     zeros, so in Keras left or right padding never changes the outputs at
     real positions. The exported ONNX graph (``LSTM`` ops with
-    ``sequence_lens``) assumes right padding: see ``export.onnx_lstm``.
+    ``sequence_lens``) assumes right padding: see ``export.onnx.lstm``.
     """
 
     config_class = LstmLMConfig

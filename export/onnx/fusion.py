@@ -31,6 +31,8 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
+from zoo.layers.masks import MASKED_LOGIT
+
 MS_DOMAIN = "com.microsoft"
 
 
@@ -430,7 +432,7 @@ def fuse_attention(g, num_heads, causal, hidden, ranks, padding_input="padding_m
         scale_node = g.only(scores.output[0], "Mul")
         scale = g.split_const(scale_node)[1] if scale_node is not None else None
         node_inputs = [query, key, value, *extra]
-        attributes = dict(num_heads=int(num_heads), mask_filter_value=-1e9, unidirectional=int(bool(unidirectional)))
+        attributes = dict(num_heads=int(num_heads), mask_filter_value=MASKED_LOGIT, unidirectional=int(bool(unidirectional)))
         if scale is not None and np.asarray(scale).size == 1:
             attributes["scale"] = float(np.asarray(scale).reshape(-1)[0])
         node = helper.make_node("MultiHeadAttention", node_inputs, [g.unique("attention")],

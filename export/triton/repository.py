@@ -9,7 +9,7 @@ Batching (:func:`batchable`): Triton's dynamic batcher concatenates requests
 along a batch axis that must be the first dim of *every* input and output,
 and then leaves that axis out of ``dims``. The forward models and the
 seq2seq encoder/decoder qualify (every tensor is declared ``batch``-first,
-``export.onnx_contract``), so they get ``max_batch_size: 8`` (requests of up
+``export.onnx.contract``), so they get ``max_batch_size: 8`` (requests of up
 to 8 rows; :data:`MAX_BATCH_SIZE`, or ``write_entry(max_batch_size=...)``)
 and ``dynamic_batching { }``. The GPT past-state decoder does not: its
 ``cache_index`` is one scalar for all rows (a rank-0 input has no batch axis
@@ -18,14 +18,14 @@ and each request's cache has its own length), so it keeps
 ``dims: [ 1 ]`` reshaped to ``[ ]`` (Triton wants rank >= 1).
 
 The text is written here without Triton's protobuf classes, so export does
-not need ``tritonclient`` at run time; ``export.triton_check`` parses it with
+not need ``tritonclient`` at run time; ``export.triton.config_check`` parses it with
 Triton's own ``ModelConfig`` (when ``tritonclient`` is installed) and checks
 it against the graph.
 """
 
 import os
 
-from export.onnx_contract import graph_signature
+from export.onnx.contract import graph_signature
 
 # numpy dtype name -> Triton DataType
 TRITON_TYPES = {
@@ -90,7 +90,7 @@ def config_text(name, onnx_model, max_batch_size=MAX_BATCH_SIZE):
 
 def write_entry(repository, name, onnx_model, external_data=None, version="1", max_batch_size=MAX_BATCH_SIZE):
     """Write ``repository/name/{config.pbtxt, version/model.onnx}``; return the model path."""
-    from export.onnx import save_onnx
+    from export.onnx.conversion import save_onnx
 
     entry = os.path.join(repository, name)
     text = config_text(name, onnx_model, max_batch_size)

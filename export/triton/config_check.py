@@ -2,7 +2,7 @@
 
     problems = check_entry("artifacts/gpt2/onnx/gpt2_decoder")      # [] = servable as declared
     problems = check_repository("artifacts/gpt2/onnx")               # every entry
-    python -m export.triton_check artifacts/gpt2/onnx                # the same, exit status 1 on problems
+    python -m export.triton.config_check artifacts/gpt2/onnx                # the same, exit status 1 on problems
 
 ``config.pbtxt`` is parsed strictly into Triton's own ``ModelConfig``
 protobuf (``tritonclient.grpc.model_config_pb2``): an unknown field, a
@@ -25,7 +25,8 @@ import os
 import re
 import sys
 
-from export.triton import TRITON_TYPES, triton_dims
+from export.onnx.contract import graph_signature
+from export.triton.repository import TRITON_TYPES, triton_dims
 
 CONFIG = "config.pbtxt"
 MODEL_FILE = "model.onnx"
@@ -183,7 +184,7 @@ def _tensor_problems(kind, tensor, spec, batched):
 
 def config_problems(config, signature, entry_name):
     """What is wrong with a parsed ``config`` served as ``entry_name`` over a graph ``signature``
-    (``export.onnx_contract.graph_signature``); [] = they agree."""
+    (``export.onnx.contract.graph_signature``); [] = they agree."""
     problems = []
     if config["name"] and config["name"] != entry_name:
         problems.append(f"name {config['name']!r} is not the entry's folder name {entry_name!r}")
@@ -250,8 +251,6 @@ def check_entry(folder, signature=None):
 
 def _read_signature(model_path):
     import onnx
-
-    from export.onnx_contract import graph_signature
 
     return graph_signature(onnx.load(model_path, load_external_data=False))
 

@@ -2,10 +2,12 @@
 
 For each input and output of a forward model, a GPT or seq2seq decoder, or
 the seq2seq encoder: its name, dtype, named axes (a dynamic axis is a name
-only; a fixed one has its size) and what it means. The same declaration
+only; a fixed one has its size) and what it means. The forward outputs'
+axes and meanings come from the family's export spec (``export.specs``),
+which also says which decoder contract each decoder artifact has. The same declaration
 
 * names the graph's symbolic dims at conversion (:meth:`Contract.axis_names`
-  feeds ``export.onnx.name_axes``), and gives the decoders' traced specs;
+  feeds ``export.onnx.tf_function.name_axes``), and gives the decoders' traced specs;
 * is checked against every written graph by the export gate
   (:meth:`Contract.mismatches`, ``export.layout_gate``);
 * goes into manifest.json beside each artifact's signature
@@ -19,39 +21,9 @@ outputs, so they share its contract (:func:`for_artifact`).
 
 import dataclasses
 
-# --- the declarations -----------------------------------------------------------
+from export.specs import tensors as declared_inputs
 
-_RIGHT_PADDED = "rows of unequal length are right-padded (each row's real tokens first)"
-
-FORWARD_INPUTS = {
-    "token_ids": (("batch", "sequence"), f"Token ids, one row per sequence; {_RIGHT_PADDED}, "
-                                         "so position ids count from 0 at column 0."),
-    "padding_mask": (("batch", "sequence"), "1 where token_ids holds a real token, 0 for padding."),
-    "segment_ids": (("batch", "sequence"), "Segment of each token: 0 for the first sentence, 1 for the second."),
-    "mask_positions": (("batch", "masked_positions"),
-                       "Columns of token_ids whose original tokens the masked-LM head predicts."),
-    "source_ids": (("batch", "source_sequence"), f"Source token ids; {_RIGHT_PADDED}."),
-    "source_padding_mask": (("batch", "source_sequence"),
-                            "1 for a real source token, 0 for padding (a prefix of ones in each row)."),
-    "target_ids": (("batch", "target_sequence"),
-                   f"Target ids fed to the decoder (teacher forcing): the start token, then the target; {_RIGHT_PADDED}."),
-    "target_padding_mask": (("batch", "target_sequence"), "1 for a real target token, 0 for padding."),
-}
-
-FORWARD_OUTPUTS = {  # (family, output): (axis names, meaning); fixed sizes come from the Keras model
-    ("gpt", "logits"): (("batch", "sequence", "vocabulary"),
-                        "Next-token scores: logits[:, t] scores the token after token_ids[:, t]."),
-    ("lstm_lm", "logits"): (("batch", "sequence", "vocabulary"),
-                            "Next-token scores: logits[:, t] scores the token after token_ids[:, t]."),
-    ("bert", "sequence_output"): (("batch", "sequence", "hidden"), "The last encoder layer's state of every token."),
-    ("bert", "pooled_output"): (("batch", "hidden"), "tanh(Dense) of the first ([CLS]) token's final state."),
-    ("bert_classifier", "logits"): (("batch", "classes"), "Unnormalized class scores of each sequence."),
-    ("bert_token_classifier", "logits"): (("batch", "sequence", "classes"), "Unnormalized class scores of each token."),
-    ("bert_masked_lm", "logits"): (("batch", "masked_positions", "vocabulary"),
-                                   "Vocabulary scores for the original token at each of mask_positions."),
-    ("seq2seq", "logits"): (("batch", "target_sequence", "target_vocabulary"),
-                            "logits[:, t] scores the target token after target_ids[:, t], given the source."),
-}
+# --- the decoders' usage notes -------------------------------------------------------
 
 GPT_DECODER_USAGE = (
     "Lay out a batch of unequal prompts left-padded to a common end, prompt_end = the longest prompt: "
@@ -120,7 +92,7 @@ class Contract:
         return {t.name: t for t in self.inputs + self.outputs}
 
     def axis_names(self):
-        """{tensor: [dim_param or None per axis]} for ``export.onnx.name_axes``."""
+        """{tensor: [dim_param or None per axis]} for ``export.onnx.tf_function.name_axes``."""
         return {t.name: [a.name if a.dynamic else None for a in t.axes] for t in self.tensors().values()}
 
     def mismatches(self, signature):
@@ -173,13 +145,16 @@ def forward(info):
     """The forward model (``<name>``, ``_optimized``, ``_int8``, ``_fp16``): int32 ids in, float32 out."""
     inputs = []
     for name in info.input_names:
-        axes, meaning = FORWARD_INPUTS.get(
-            name, (("batch", "sequence"), f"Input {name!r} of the Keras model, int32 ids; {_RIGHT_PADDED}."))
+        declared = info.spec.input(name)
+        axes, meaning = ((declared.axes, declared.meaning) if declared else
+                         (("batch", "sequence"), f"Input {name!r} of the Keras model, int32 ids; "
+                                                 f"{declared_inputs.RIGHT_PADDED}."))
         inputs.append(Tensor(name, "int32", _axes(*axes), meaning))
     outputs = []
     for index, name in enumerate(info.output_names):
         sizes = _keras_output_shape(info.model, name, index)
-        names, meaning = FORWARD_OUTPUTS.get((info.family, name), (None, f"Output {name!r} of the Keras model."))
+        declared = info.spec.output(name)
+        names, meaning = (declared.axes, declared.meaning) if declared else (None, f"Output {name!r} of the Keras model.")
         if names is None or len(names) != len(sizes):
             names = ("batch", "sequence", *(f"axis_{i}" for i in range(2, len(sizes))))[: len(sizes)]
         outputs.append(Tensor(name, "float32", tuple(Axis(n, s) for n, s in zip(names, sizes)), meaning))
@@ -235,13 +210,13 @@ def _encoder_outputs(config, dtype, meaning):
 def seq2seq_encoder(config, dtype="float32"):
     """``<name>_encoder``: the source read once (``Seq2Seq.encode``)."""
     config = config if isinstance(config, dict) else dataclasses.asdict(config)
-    source_ids, source_mask = FORWARD_INPUTS["source_ids"], FORWARD_INPUTS["source_padding_mask"]
+    source_ids, source_mask = declared_inputs.SOURCE_IDS, declared_inputs.SOURCE_PADDING_MASK
     return Contract(
         inputs=(
-            Tensor("source_ids", "int32", _axes(*source_ids[0]),
+            Tensor("source_ids", "int32", _axes(*source_ids.axes),
                    "Source token ids, right-padded (real tokens first): the ONNX LSTM kernels take each row's "
                    "length from the mask, so left padding would be wrong."),
-            Tensor("source_padding_mask", "int32", _axes(*source_mask[0]), source_mask[1]),
+            Tensor("source_padding_mask", "int32", _axes(*source_mask.axes), source_mask.meaning),
         ),
         outputs=(
             _encoder_outputs(config, dtype, "The encoder's last-layer output at each source position "
@@ -283,11 +258,9 @@ def _compute_dtype(info):
 
 def for_artifact(info, key):
     """The contract of the manifest artifact ``key`` (``onnx``, ``onnx_decoder``, ``onnx_int8``, ...)."""
-    if key in ("onnx_decoder", "onnx_decoder_optimized"):
-        build = gpt_decoder if info.family == "gpt" else seq2seq_decoder
+    build = info.spec.decoder_contract(key)
+    if build is not None:
         return build(info.config, _compute_dtype(info))
-    if key == "onnx_encoder":
-        return seq2seq_encoder(info.config, _compute_dtype(info))
     return forward(info)
 
 

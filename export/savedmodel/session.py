@@ -1,8 +1,8 @@
 """Run a SavedModel the way TF Serving does: the TF1 session loader, XLA off.
 
-    python -m export.savedmodel_session out/savedmodel/<name>/1            # load + run every signature
-    python export/savedmodel_session.py PATH --inputs in.npz --outputs out.npz
-    python export/savedmodel_session.py --jobs jobs.json    # several SavedModels, one process
+    python -m export.savedmodel.session out/savedmodel/<name>/1            # load + run every signature
+    python export/savedmodel/session.py PATH --inputs in.npz --outputs out.npz
+    python export/savedmodel/session.py --jobs jobs.json    # several SavedModels, one process
 
 TF Serving does not use TF2's ``tf.saved_model.load``: it loads the
 MetaGraphDef into a session, runs the saver's restore op and the init op
@@ -30,7 +30,7 @@ error, and the file problems found before loading (:func:`file_problems`).
 a list of summaries: one TensorFlow import for many SavedModels, each in a
 graph and session of its own.
 
-Run as a script path (``python export/savedmodel_session.py``) it imports
+Run as a script path (``python export/savedmodel/session.py``) it imports
 only numpy, TensorFlow and tensorflow-text (the tokenizer kernels, which TF
 Serving links in): nothing from the zoo, as on a server.
 """

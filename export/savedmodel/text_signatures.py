@@ -19,7 +19,7 @@ Why ``generate`` is not XLA-compiled: stock TF Serving calls
 ``--xla_cpu_compilation_enabled=true``, and then every ``jit_compile``
 function fails on its first call. ``generate`` is therefore traced like the
 other signatures, in ``export_mode`` and with ``jit_compile=False``: no XLA
-function anywhere in it (``export.savedmodel_session`` runs it with XLA
+function anywhere in it (``export.savedmodel.session`` runs it with XLA
 disabled to prove it). ``generate_xla`` keeps the compiled loop for servers
 started with that flag. Both decode one prompt at a time (``tf.map_fn``) in a
 buffer of ``generate_length`` tokens (default: the model's context, at most
@@ -29,7 +29,8 @@ buffer of ``generate_length`` tokens (default: the model's context, at most
 import numpy as np
 import tensorflow as tf
 
-from export.savedmodel import traced
+from export.savedmodel.tracing import traced
+from export.specs.base import resolve
 from zoo.layers import export_mode
 
 MAX_GENERATE_LENGTH = 256
@@ -61,29 +62,37 @@ def _bert_ids(info, texts):
     return ids, tf.zeros_like(ids), mask
 
 
-def _bert_signatures(info):
+_TEXTS_SPEC = tf.TensorSpec((None,), tf.string, name="texts")
+
+
+def classifier_signatures(info, generate_xla=False):
+    """``predict_text``: strings -> labels and softmax probabilities (a BERT classifier's spec)."""
     model = info.model
-    texts_spec = tf.TensorSpec((None,), tf.string, name="texts")
 
-    if info.family == "bert_classifier":
-        def predict_text(texts):
-            ids, segments, mask = _bert_ids(info, texts)
-            logits = model({"token_ids": ids, "segment_ids": segments, "padding_mask": mask}, training=False)
-            probabilities = tf.nn.softmax(tf.cast(logits, tf.float32), axis=-1)
-            return {"labels": tf.argmax(probabilities, axis=-1, output_type=tf.int32),
-                    "probabilities": probabilities}
+    def predict_text(texts):
+        ids, segments, mask = _bert_ids(info, texts)
+        logits = model({"token_ids": ids, "segment_ids": segments, "padding_mask": mask}, training=False)
+        probabilities = tf.nn.softmax(tf.cast(logits, tf.float32), axis=-1)
+        return {"labels": tf.argmax(probabilities, axis=-1, output_type=tf.int32),
+                "probabilities": probabilities}
 
-        return {"predict_text": traced(predict_text, texts_spec)}
-    if info.family == "bert":
-        def embed_text(texts):
-            ids, segments, mask = _bert_ids(info, texts)
-            outputs = model({"token_ids": ids, "segment_ids": segments, "padding_mask": mask}, training=False)
-            return {"pooled_output": tf.cast(outputs["pooled_output"], tf.float32),
-                    "sequence_output": tf.cast(outputs["sequence_output"], tf.float32),
-                    "padding_mask": mask}
+    with export_mode():
+        return {"predict_text": traced(predict_text, _TEXTS_SPEC)}
 
-        return {"embed_text": traced(embed_text, texts_spec)}
-    return {}
+
+def embedding_signatures(info, generate_xla=False):
+    """``embed_text``: strings -> pooled and per-token states with their mask (the BERT backbone's spec)."""
+    model = info.model
+
+    def embed_text(texts):
+        ids, segments, mask = _bert_ids(info, texts)
+        outputs = model({"token_ids": ids, "segment_ids": segments, "padding_mask": mask}, training=False)
+        return {"pooled_output": tf.cast(outputs["pooled_output"], tf.float32),
+                "sequence_output": tf.cast(outputs["sequence_output"], tf.float32),
+                "padding_mask": mask}
+
+    with export_mode():
+        return {"embed_text": traced(embed_text, _TEXTS_SPEC)}
 
 
 def generate_length(info):
@@ -103,7 +112,7 @@ def _generate_signature(info, jit_compile):
     chunk = decoder.prefill_chunk
     stops = list(info.generation.get("stop_token_ids") or [])[: generation.MAX_STOP_TOKENS]
     stop_ids = tf.constant(stops + [-1] * (generation.MAX_STOP_TOKENS - len(stops)), tf.int32)
-    seq2seq = info.family == "seq2seq"
+    seq2seq = info.spec.encoder_decoder
     start_id = int(info.generation.get("start_token_id", 0)) if seq2seq else 0
     target_tokenizer = info.target_tokenizer or info.tokenizer
     params = dict(temperature=tf.constant(1.0), top_k=tf.constant(1), top_p=tf.constant(1.0),
@@ -147,20 +156,22 @@ def _generate_signature(info, jit_compile):
     return traced(generate, *specs)
 
 
+def generate_signatures(info, generate_xla=False):
+    """``generate`` (plain graph, attention inline: no nested XLA function) and, with
+    ``generate_xla``, the same loop as one XLA computation, as ``zoo.generate`` compiles it
+    (the spec of every generating family: GPT, LSTM LM, seq2seq)."""
+    with export_mode():
+        signatures = {"generate": _generate_signature(info, jit_compile=False)}
+    if generate_xla:
+        signatures["generate_xla"] = _generate_signature(info, jit_compile=True)
+    return signatures
+
+
 def text_signatures(info, generate_xla=False):
-    """{signature name: tf.function traced once} for ``info``'s family (needs a tokenizer)."""
-    if info.family.startswith("bert"):
-        with export_mode():
-            return _bert_signatures(info)
-    if info.family in ("gpt", "lstm_lm", "seq2seq"):
-        with export_mode():  # attention inline: no nested XLA function in the plain loop
-            signatures = {"generate": _generate_signature(info, jit_compile=False)}
-        if generate_xla:
-            # The loop is one XLA computation (attention is traced inline inside it
-            # anyway), exactly as zoo.generate compiles it.
-            signatures["generate_xla"] = _generate_signature(info, jit_compile=True)
-        return signatures
-    return {}
+    """{signature name: tf.function traced once} that ``info``'s spec offers (needs a tokenizer)."""
+    if info.spec.text_signatures is None:
+        return {}
+    return resolve(info.spec.text_signatures)(info, generate_xla=generate_xla)
 
 
 SAMPLE_TEXTS = ["a fine idea", "he nailed a deal"]  # short, and in even a tiny test vocabulary
@@ -177,7 +188,7 @@ def text_cases(info, signature_names):
     ``predict_text`` -> the Keras softmax probabilities (and their argmax labels),
     ``embed_text`` -> the Keras backbone outputs, ``generate``/``generate_xla`` ->
     ``zoo.generate``'s greedy text, all on :data:`SAMPLE_TEXTS`. Shared by the
-    in-process TF2 check and the TF1 session check (``export.serving_check``).
+    in-process TF2 check and the TF1 session check (``export.savedmodel.serving_check``).
     """
     cases = {}
     texts = np.asarray(SAMPLE_TEXTS, dtype="S")

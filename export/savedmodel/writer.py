@@ -4,7 +4,7 @@
 (batch, length) with both axes dynamic -> a dict of float outputs
 (``logits``, or ``sequence_output``/``pooled_output`` for a BERT backbone).
 
-Text signatures (the tokenizer inside the graph, see ``export.text_signatures``)
+Text signatures (the tokenizer inside the graph, see ``export.savedmodel.text_signatures``)
 are added when the model comes with a tokenizer.
 
 The model is traced inside ``zoo.layers.export_mode()``: attention runs as
@@ -34,23 +34,11 @@ import os
 import keras
 import tensorflow as tf
 
+from export.savedmodel.text_signatures import text_signatures
+from export.savedmodel.tracing import concrete, traced
 from zoo.layers import export_mode
 
 VERSION = "1"  # TF Serving reads numbered version folders under the model folder
-
-
-def traced(python_function, *args, **kwargs):
-    """``tf.function(python_function)`` traced once for these specs: the form
-    ``ExportArchive.add_endpoint`` takes (an already-traced function)."""
-    function = tf.function(python_function)
-    function.get_concrete_function(*args, **kwargs)
-    return function
-
-
-def concrete(function):
-    """The first trace of a function from :func:`traced`: the one ``ExportArchive``
-    makes the signature (saving adds a trace of its own for the object graph)."""
-    return function._list_all_concrete_functions()[0]  # noqa: SLF001 - as ExportArchive reads it
 
 
 def serving_function(info):
@@ -95,8 +83,6 @@ def save_savedmodel(info, model_folder, text=True, generate_xla=True):
     archive = keras.export.ExportArchive()
     functions = {"serving_default": serving_function(info)}
     if text and info.tokenizer is not None:
-        from export.text_signatures import text_signatures
-
         tokenizers = tf.Module()  # a trackable root: track() walks it for the tokenizers' tables
         unique = {id(t): t for t in (info.tokenizer, info.target_tokenizer) if t is not None}
         tokenizers.items = list(unique.values())
@@ -109,11 +95,3 @@ def save_savedmodel(info, model_folder, text=True, generate_xla=True):
     with export_mode():  # saving retraces each function for the object graph: inline attention there too
         archive.write_out(path, verbose=False)
     return path, signatures
-
-
-def run_savedmodel(path, inputs, signature="serving_default"):
-    """Load ``path`` and run ``signature`` on numpy ``inputs``: {output name: numpy}."""
-    loaded = tf.saved_model.load(path)
-    function = loaded.signatures[signature]
-    outputs = function(**{k: tf.constant(v) for k, v in inputs.items()})
-    return {k: v.numpy() for k, v in outputs.items()}

@@ -20,7 +20,7 @@ in a temporary folder and renamed into place, see ``export.staging``), so
 works from any directory. For a moved folder or a container mount, rewrite it
 with another base folder::
 
-    python -m export.serving_config out_dir/savedmodel --base /models   # docker -v .../savedmodel:/models
+    python -m export.savedmodel.serving_config out_dir/savedmodel --base /models   # docker -v .../savedmodel:/models
 """
 
 import argparse

@@ -1,4 +1,4 @@
-"""Greedy generation in onnxruntime over the decoders of ``export.onnx_decoders``.
+"""Greedy generation in onnxruntime over the decoders of ``export.onnx.decoders``.
 
 It follows ``zoo.generate``'s conventions exactly, so the tokens match
 (tested): prompts are left-padded to a common end, each row's positions
@@ -10,19 +10,13 @@ each row's output runs up to and including its stop token.
     runner = GptRunner("artifacts/gpt2/onnx/gpt2_decoder/1/model.onnx")
     runner.generate([[464, 3290], [15496]], max_new_tokens=20, stop_token_ids=[50256])
 
-The inputs' meanings are declared in ``export.onnx_contract``; the README has
+The inputs' meanings are declared in ``export.onnx.contract``; the README has
 the same loop written against onnxruntime and numpy alone.
 """
 
 import numpy as np
 
-
-def _session(path):
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+from export.onnx.session import ort_session
 
 
 def _stop_array(stop_token_ids):
@@ -54,7 +48,7 @@ class GptRunner:
     """Greedy decoding over a GPT ``_decoder`` ONNX graph (fixed-size KV cache)."""
 
     def __init__(self, decoder_path):
-        self.session = _session(decoder_path)
+        self.session = ort_session(decoder_path)
         shape = {i.name: i.shape for i in self.session.get_inputs()}["past_key_values"]
         self.layers, self.heads, self.head_dim = shape[1], shape[4], shape[5]
 
@@ -105,8 +99,8 @@ class Seq2SeqRunner:
     """Greedy translation over a seq2seq ``_encoder`` + ``_decoder`` ONNX pair."""
 
     def __init__(self, encoder_path, decoder_path):
-        self.encoder = _session(encoder_path)
-        self.decoder = _session(decoder_path)
+        self.encoder = ort_session(encoder_path)
+        self.decoder = ort_session(decoder_path)
 
     @staticmethod
     def _source(prompts):

@@ -12,10 +12,10 @@ states per layer, encoder outputs and source mask -> logits, present states),
 as in ``Seq2Seq.encode`` / ``Seq2Seq.decode_step``.
 
 Every input and output - dtype, named axes, meaning, how a batch of unequal
-prompts is laid out - is declared in ``export.onnx_contract``; the traced
+prompts is laid out - is declared in ``export.onnx.contract``; the traced
 specs and the graph's symbolic dims come from that declaration.
 
-Validation: the runtime greedy loop of ``export.onnx_generate`` over these
+Validation: the runtime greedy loop of ``export.onnx.generate`` over these
 graphs must produce exactly the tokens of ``zoo.generate(..., sampler="greedy")``,
 and the first step's logits must match Keras within ``atol``.
 """
@@ -24,22 +24,18 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from export import onnx_contract
-from export.onnx import convert_function
-from export.onnx_lstm import convert_with_lstm_kernels
+from export.onnx import contract, generate
+from export.onnx.lstm import convert_with_lstm_kernels
+from export.onnx.tf_function import convert_function
+from export.specs.base import resolve
 
-SUPPORTED = ("gpt", "seq2seq")
 CHECK_NEW_TOKENS = 8
 
 
-def supports(info):
-    return info.family in SUPPORTED
-
-
-def _declared(contract):
+def _declared(declared):
     """(traced specs, axis names) of a contract's inputs."""
-    specs = {t.name: tf.TensorSpec(t.static_shape, t.dtype, name=t.name) for t in contract.inputs}
-    return specs, contract.axis_names()
+    specs = {t.name: tf.TensorSpec(t.static_shape, t.dtype, name=t.name) for t in declared.inputs}
+    return specs, declared.axis_names()
 
 
 # --- GPT ----------------------------------------------------------------------
@@ -53,7 +49,7 @@ def gpt_decoder_function(model):
         )
         return {"logits": tf.cast(logits, tf.float32), "present_key_values": cache}
 
-    return (step, *_declared(onnx_contract.gpt_decoder(model.config, model.compute_dtype)))
+    return (step, *_declared(contract.gpt_decoder(model.config, model.compute_dtype)))
 
 
 # --- seq2seq ------------------------------------------------------------------
@@ -68,7 +64,7 @@ def seq2seq_encoder_function(model):
         outputs, states = model.encode(source_ids, source_padding_mask, training=False)
         return {"encoder_outputs": outputs, "states": _stack_states(states)}
 
-    return (encode, *_declared(onnx_contract.seq2seq_encoder(model.config, model.compute_dtype)))
+    return (encode, *_declared(contract.seq2seq_encoder(model.config, model.compute_dtype)))
 
 
 def seq2seq_decoder_function(model):
@@ -79,7 +75,7 @@ def seq2seq_decoder_function(model):
         logits, states, _ = model.decode_step(target_ids, states, encoder_outputs, source_padding_mask)
         return {"logits": tf.cast(logits, tf.float32), "present_states": _stack_states(states)}
 
-    return (step, *_declared(onnx_contract.seq2seq_decoder(model.config, model.compute_dtype)))
+    return (step, *_declared(contract.seq2seq_decoder(model.config, model.compute_dtype)))
 
 
 # --- conversion + checks ------------------------------------------------------
@@ -87,7 +83,7 @@ def seq2seq_decoder_function(model):
 
 def convert(function_factory, model, opset, lstm_kernels=False):
     """Convert one part; ``lstm_kernels`` for parts that run LSTMs over time
-    (the seq2seq encoder: ONNX ``LSTM`` ops, see ``export.onnx_lstm``)."""
+    (the seq2seq encoder: ONNX ``LSTM`` ops, see ``export.onnx.lstm``)."""
     function, specs, axes = function_factory(model)
     if lstm_kernels:
         return convert_with_lstm_kernels(function, specs, opset, axes, model)
@@ -110,7 +106,7 @@ def greedy_check(info, runner, atol):
 
     prompts = check_prompts(info)
     kwargs = {}
-    if info.family == "seq2seq":
+    if info.spec.encoder_decoder:
         kwargs["start_token_id"] = int(info.generation.get("start_token_id", 1))
     stop = info.generation.get("stop_token_ids")
     expected = zoo.generation.generate(info.model, prompts, max_new_tokens=CHECK_NEW_TOKENS,
@@ -129,22 +125,30 @@ def greedy_check(info, runner, atol):
     }
 
 
-def export_decoder(info, opset, atol=1e-4):
-    """-> ({entry suffix: onnx model}, check(paths) -> validation record)."""
-    from export import onnx_generate
+def gpt_parts(info, opset, atol):
+    """GPT's ``decoder`` over the key/value cache, checked by :class:`~export.onnx.generate.GptRunner`."""
+    models = {"decoder": convert(gpt_decoder_function, info.model, opset)}
 
-    if info.family == "gpt":
-        models = {"decoder": convert(gpt_decoder_function, info.model, opset)}
-
-        def check(paths):
-            return greedy_check(info, onnx_generate.GptRunner(paths["decoder"]), atol)
-    else:
-        models = {
-            "encoder": convert(seq2seq_encoder_function, info.model, opset, lstm_kernels=True),
-            "decoder": convert(seq2seq_decoder_function, info.model, opset),
-        }
-
-        def check(paths):
-            return greedy_check(info, onnx_generate.Seq2SeqRunner(paths["encoder"], paths["decoder"]), atol)
+    def check(paths):
+        return greedy_check(info, generate.GptRunner(paths["decoder"]), atol)
 
     return models, check
+
+
+def seq2seq_parts(info, opset, atol):
+    """Seq2seq's ``encoder`` (LSTM kernels) and one-step ``decoder``, checked by
+    :class:`~export.onnx.generate.Seq2SeqRunner`."""
+    models = {
+        "encoder": convert(seq2seq_encoder_function, info.model, opset, lstm_kernels=True),
+        "decoder": convert(seq2seq_decoder_function, info.model, opset),
+    }
+
+    def check(paths):
+        return greedy_check(info, generate.Seq2SeqRunner(paths["encoder"], paths["decoder"]), atol)
+
+    return models, check
+
+
+def export_decoder(info, opset, atol=1e-4):
+    """The decoder parts ``info``'s spec declares: ({entry suffix: onnx model}, check(paths) -> validation record)."""
+    return resolve(info.spec.decoder.build)(info, opset, atol)

@@ -1,7 +1,7 @@
 """The TF Serving gate: a SavedModel as TF Serving runs it, compared with Keras.
 
 :func:`tf1_check` (part of ``export.export``): one fresh process
-(``export.savedmodel_session``: TF1 session loader, XLA disabled as in a
+(``export.savedmodel.session``: TF1 session loader, XLA disabled as in a
 stock ``tensorflow_model_server``) runs ``serving_default`` on both
 validation batches and every text signature on its sample texts; the
 outputs come back through an ``.npz`` and are compared here, per output,
@@ -12,7 +12,7 @@ fails the export.
 :func:`check_savedmodel` checks an existing export folder without the Keras
 model (files complete, loads, every signature runs)::
 
-    python -m export.serving_check artifacts/gpt2         # or .../savedmodel/<name>[/1]
+    python -m export.savedmodel.serving_check artifacts/gpt2         # or .../savedmodel/<name>[/1]
 """
 
 import argparse
@@ -22,7 +22,7 @@ import sys
 import numpy as np
 
 from export.errors import ExportError
-from export.savedmodel_session import XLA_SIGNATURES, file_problems, run_in_subprocess, run_many_in_subprocess
+from export.savedmodel.session import XLA_SIGNATURES, file_problems, run_in_subprocess, run_many_in_subprocess
 
 LOADER = "tf.compat.v1.saved_model.loader.load in a tf.compat.v1.Session, XLA compilation disabled"
 
@@ -55,7 +55,7 @@ def tf1_check(info, path, signature_names, batches, references, atol, cases=None
     (pass ``cases`` when already computed). The record: {"loader", "passed",
     "signatures": {name: {...}}, "error"?}.
     """
-    from export.text_signatures import compare_text, text_cases
+    from export.savedmodel.text_signatures import compare_text, text_cases
 
     feeds = {"serving_default": batches}
     if cases is None:

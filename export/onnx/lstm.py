@@ -10,7 +10,7 @@ Keras LSTM's ``while`` loop into a single ``LSTM`` op
   and states breaks the match, and
 * the kernel, recurrent kernel and bias are graph constants - it skips a
   loop whose weights are anything else, such as the graph inputs
-  ``export.onnx.convert_function`` traces the weights as.
+  ``export.onnx.tf_function.convert_function`` traces the weights as.
 
 So :func:`convert_with_lstm_kernels` traces the model with every
 ``LstmStack`` ignoring its padding mask
@@ -42,7 +42,7 @@ import keras
 import numpy as np
 from onnx import TensorProto, helper, numpy_helper
 
-from export.onnx import convert_function
+from export.onnx.tf_function import convert_function
 from zoo.layers.lstm_stack import LstmStack, trace_without_mask
 
 SEQUENCE_LENS_INPUT = 4  # position of sequence_lens among an ONNX LSTM's inputs

@@ -1,7 +1,7 @@
 """Fold ONNX nodes whose inputs are all constants into initializers.
 
 The zoo converts graphs with the weights as graph inputs (see
-``export.onnx.convert_function``), so tf2onnx never sees them as constants and
+``export.onnx.tf_function.convert_function``), so tf2onnx never sees them as constants and
 cannot fold the small ops TensorFlow applied to them (a bias reshape, a
 position-embedding slice, a transposed tied embedding). Once the weights are
 bound as initializers, this pass evaluates those ops with ONNX's own

@@ -1,10 +1,10 @@
 """Faster and smaller ONNX graphs: fusion, int8 dynamic quantization, float16.
 
 * :func:`optimize_onnx`: the zoo's own rewrite into fused operators
-  (``export.fusion``), then ``onnxruntime.transformers.optimizer`` on top
+  (``export.onnx.fusion``), then ``onnxruntime.transformers.optimizer`` on top
   (``SkipLayerNormalization``, ``BiasGelu``, ...); the counts of fused ops
-  go into the manifest. BERT and GPT graphs only: the LSTM families have
-  nothing these fusions apply to.
+  go into the manifest. Only for specs that declare a ``Fusion`` (BERT and
+  GPT): the LSTM families have nothing these fusions apply to.
 * :func:`quantize_int8`: ``onnxruntime.quantization.quantize_dynamic``
   (int8 weights, activations quantized on the fly) with the settings in
   :data:`INT8_SETTINGS` - and :func:`accuracy_delta` measures what it costs
@@ -22,12 +22,10 @@ import tempfile
 import numpy as np
 import onnx
 
-from export import fusion
+from export.onnx import fusion
 
 FUSED_OPS = ("MultiHeadAttention", "Attention", "LayerNormalization", "SkipLayerNormalization",
              "EmbedLayerNormalization", "Gelu", "FastGelu", "BiasGelu")
-TRANSFORMER_FAMILIES = {"bert": "bert", "bert_classifier": "bert", "bert_token_classifier": "bert",
-                        "bert_masked_lm": "bert", "gpt": "gpt2"}
 
 
 @contextlib.contextmanager
@@ -44,25 +42,20 @@ def _quiet():
             lg.setLevel(level)
 
 
-def supports(info):
-    return info.family in TRANSFORMER_FAMILIES
-
-
 def optimize_onnx(base_path, info):
     """-> (optimized ModelProto, {"zoo_rewrites": {...}, "onnxruntime_fusions": {...}, "final_graph": {...}})."""
     from onnxruntime.transformers import optimizer
     from onnxruntime.transformers.fusion_options import FusionOptions
 
-    config = info.config
+    plan = info.spec.fusion
+    num_heads, hidden = info.config[plan.num_heads_key], info.config[plan.hidden_key]
     model = onnx.load(base_path)
-    rewritten, zoo_counts = fusion.rewrite(model, config["num_heads"], causal=info.family == "gpt",
-                                              hidden=config["hidden_dim"])
-    model_type = TRANSFORMER_FAMILIES[info.family]
-    options = FusionOptions(model_type)
+    rewritten, zoo_counts = fusion.rewrite(model, num_heads, causal=plan.causal, hidden=hidden)
+    options = FusionOptions(plan.model_type)
     options.enable_embed_layer_norm = False  # the zoo's embeddings are not the pattern it expects
     with _quiet():
         optimized = optimizer.optimize_model(
-            rewritten, model_type=model_type, num_heads=config["num_heads"], hidden_size=config["hidden_dim"],
+            rewritten, model_type=plan.model_type, num_heads=num_heads, hidden_size=hidden,
             opt_level=0, optimization_options=options,
         )
     ort_counts = {k: v for k, v in optimized.get_fused_operator_statistics().items() if v}
