@@ -30,6 +30,9 @@ def export(model, out_dir, **options):
     The arguments and behaviour are those of ``export.pipeline.export``, which
     this imports (with TensorFlow and tf2onnx) on first use.
     """
+    from zoo import startup
+
+    startup.import_tensorflow()  # quietly: TensorFlow's start-up noise is filtered
     from export import pipeline
 
     return pipeline.export(model, out_dir, **options)

@@ -25,6 +25,8 @@ import zoo  # noqa: E402  (before keras: zoo checks the CPU before TensorFlow lo
 import keras  # noqa: E402
 from keras import ops, tree  # noqa: E402
 
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the checkout: README.md, setup.cfg
+
 TINY = {
     "gpt": dict(vocabulary_size=23, num_layers=2, num_heads=2, hidden_dim=8,
                 intermediate_dim=16, max_sequence_length=16, dropout=0.0),

@@ -26,8 +26,9 @@ from zoo.training import cluster as cluster_lib
 from zoo.training import options as options_lib
 from zoo.training import rendezvous, run_folder
 from zoo.training.options import run_identity
+from harness import REPO_ROOT
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(REPO_ROOT)
 RECIPE = "gpt-shakespeare-char"
 # Two epochs of 10 steps, global batch 8, no dropout (a replica's dropout masks cannot match
 # one device's); clipping stays at the recipe's default 1.0 and acts in these steps.

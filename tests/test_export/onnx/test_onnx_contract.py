@@ -13,8 +13,9 @@ from export import layout_gate
 from export.onnx import contract as onnx_contract
 from export.model_info import describe
 from serving_exports import exported
+from harness import REPO_ROOT
 
-README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
+README = pathlib.Path(REPO_ROOT) / "README.md"
 ARTIFACTS = {
     "gpt": {"onnx", "onnx_decoder", "onnx_optimized", "onnx_decoder_optimized", "onnx_int8", "onnx_fp16"},
     "seq2seq": {"onnx", "onnx_encoder", "onnx_decoder"},

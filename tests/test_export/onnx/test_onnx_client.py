@@ -11,9 +11,10 @@ import sys
 import pytest
 
 import zoo.generation
+from harness import REPO_ROOT
 from serving_exports import exported
 
-README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
+README = pathlib.Path(REPO_ROOT) / "README.md"
 BLOCKED = ("tensorflow", "keras", "zoo", "export", "tf2onnx", "keras_hub", "tensorflow_text")
 
 # Installed first thing in the client's interpreter (sitecustomize runs at startup).

@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 import zoo.training
-from tests.test_training import TINY
+from test_training import TINY
 
 
 def test_probe_fits_the_head_and_leaves_the_encoder_alone():
