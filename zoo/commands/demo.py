@@ -108,7 +108,7 @@ def cmd_demo(args):
     print("\n" + header + "\n" + "-" * len(header))
     for preset, kind, params, first, last, seconds, diff in rows:
         print(f"{preset:<20} {kind:<16} {params:>12,} {first:>10.3f} {last:>10.3f} {seconds:>7.1f} {diff:>17.2e}")
-    print(f"\nSaved models are in {args.out}/ (load with keras.saving.load_model after `import zoo`).")
+    print(f"\nSaved models are in {args.out}/ (load with zoo.load, or keras.saving.load_model after `import zoo.models`).")
 
 
 def register(subparsers):
