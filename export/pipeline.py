@@ -36,12 +36,7 @@ from export.report import ExportReport
 from export.savedmodel import serving_check, serving_config, text_signatures, writer
 from export.triton import repository
 from zoo import cpu
-
-def _folder_size(path):
-    if os.path.isfile(path):
-        return os.path.getsize(path)
-    return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(path) for f in files)
-
+from zoo.disk import size_on_disk
 
 class _Run:
     """One export in progress: the staging folder, references and the report."""
@@ -63,7 +58,7 @@ class _Run:
         self.artifacts[key] = {
             "format": fmt,
             "path": self.final_path(path),
-            "size_bytes": _folder_size(os.path.dirname(path) if fmt == "onnx" else path),
+            "size_bytes": size_on_disk(os.path.dirname(path) if fmt == "onnx" else path),
             "export_seconds": round(seconds, 2),
             "signatures": signatures,
             "validation": validation,

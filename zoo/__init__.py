@@ -15,6 +15,7 @@ does the same explicitly).
 """
 
 import importlib
+import importlib.util
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -37,23 +38,27 @@ _HOMES = {  # public name -> the module that defines it
     "PRESETS": "zoo.presets",
 }
 _SUBPACKAGES = ("layers", "models", "tokenizers")
-_NEEDS_MODELS = {"zoo.api", "zoo.checkpoints", "zoo.generation", "zoo.model_folder", "zoo.models"}
+_LIGHT = {"zoo.presets", "zoo.cpu", "zoo.startup", "zoo.disk", "zoo.overrides", "zoo.bench"}  # no TensorFlow
 
 __all__ = sorted((*_HOMES, *_SUBPACKAGES))
 
 
+def _is_submodule(name):
+    return not name.startswith("_") and importlib.util.find_spec(f"zoo.{name}") is not None
+
+
 def __getattr__(name):
-    if name in _SUBPACKAGES:
-        home = f"zoo.{name}"
-    elif name in _HOMES:
-        home = _HOMES[name]
+    if name in _HOMES:
+        home, is_module = _HOMES[name], False
+    elif name in _SUBPACKAGES or _is_submodule(name):  # zoo.presets, zoo.training, ... as before
+        home, is_module = f"zoo.{name}", True
     else:
         raise AttributeError(f"module 'zoo' has no attribute {name!r}")
-    if home in _NEEDS_MODELS or name in _SUBPACKAGES:
+    if home not in _LIGHT:
         startup.import_tensorflow()
         importlib.import_module("zoo.models")  # registers the Keras classes before any model is loaded
     module = importlib.import_module(home)
-    value = module if name in _SUBPACKAGES else getattr(module, name)
+    value = module if is_module else getattr(module, name)
     globals()[name] = value
     return value
 

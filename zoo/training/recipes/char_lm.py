@@ -22,6 +22,7 @@ import keras
 import zoo
 from zoo import data
 from zoo.overrides import parse_overrides
+from zoo.presets import get_preset
 from zoo.tokenizers import character_tokenizer
 from zoo.training.options import Option
 from zoo.training.task import Recipe, Task
@@ -51,7 +52,7 @@ def _setup(options, initial_epoch):
     corpus = data.shakespeare_char(options["text_file"] or None)
     overrides = parse_overrides([p for p in options["model_overrides"].split(",") if p.strip()])
     overrides.update(vocabulary_size=corpus.vocabulary_size, dropout=options["dropout"])
-    preset = zoo.presets.get_preset(options["model"])
+    preset = get_preset(options["model"])
     if preset.family == "gpt":
         overrides["max_sequence_length"] = options["block_size"]
     elif preset.family != "lstm_lm":
