@@ -15,7 +15,7 @@ Models without a tokenizer have no text, so only the logit deltas of
 import numpy as np
 import tensorflow as tf
 
-from export.savedmodel.text_signatures import _bert_ids
+from export.savedmodel.text_signatures import bert_ids
 from export.specs.base import resolve
 from export.validate import onnx_runner
 
@@ -30,7 +30,7 @@ def classifier_accuracy(info, path, max_examples=256, batch_size=32):
 
     texts, labels = rt_polarity_splits()["test"]
     texts, labels = texts[:max_examples], np.asarray(labels[:max_examples])
-    pack = tf.function(lambda t: _bert_ids(info, t))
+    pack = tf.function(lambda t: bert_ids(info, t))
     run = onnx_runner(path)
     keras_pred, onnx_pred = [], []
     for chunk in _batches(texts, batch_size):

@@ -43,7 +43,7 @@ def _special_id(tokenizer, token):
         return None
 
 
-def _bert_ids(info, texts):
+def bert_ids(info, texts):
     """WordPiece ids packed as ``[CLS] tokens [SEP]``, right-padded: (ids, segments, mask)."""
     tokenizer = info.tokenizer
     cls_id, sep_id = _special_id(tokenizer, "[CLS]"), _special_id(tokenizer, "[SEP]")
@@ -70,7 +70,7 @@ def classifier_signatures(info, generate_xla=False):
     model = info.model
 
     def predict_text(texts):
-        ids, segments, mask = _bert_ids(info, texts)
+        ids, segments, mask = bert_ids(info, texts)
         logits = model({"token_ids": ids, "segment_ids": segments, "padding_mask": mask}, training=False)
         probabilities = tf.nn.softmax(tf.cast(logits, tf.float32), axis=-1)
         return {"labels": tf.argmax(probabilities, axis=-1, output_type=tf.int32),
@@ -85,7 +85,7 @@ def embedding_signatures(info, generate_xla=False):
     model = info.model
 
     def embed_text(texts):
-        ids, segments, mask = _bert_ids(info, texts)
+        ids, segments, mask = bert_ids(info, texts)
         outputs = model({"token_ids": ids, "segment_ids": segments, "padding_mask": mask}, training=False)
         return {"pooled_output": tf.cast(outputs["pooled_output"], tf.float32),
                 "sequence_output": tf.cast(outputs["sequence_output"], tf.float32),
@@ -194,7 +194,7 @@ def text_cases(info, signature_names):
     texts = np.asarray(SAMPLE_TEXTS, dtype="S")
     bert = [n for n in ("predict_text", "embed_text") if n in signature_names]
     if bert:
-        ids, segments, mask = (t.numpy() for t in tf.function(lambda t: _bert_ids(info, t))(tf.constant(texts)))
+        ids, segments, mask = (t.numpy() for t in tf.function(lambda t: bert_ids(info, t))(tf.constant(texts)))
         reference = info.model({"token_ids": ids, "segment_ids": segments, "padding_mask": mask}, training=False)
         for name in bert:
             if name == "predict_text":

@@ -76,7 +76,8 @@ def _background_cores(busy_before, start, usage):
     return round(max(0.0, (busy_after - busy_before - own) / wall), 2)
 
 
-def _exit_reason(code):
+def exit_reason(code):
+    """How a worker process ended, in words (a signal by name; SIGKILL hints at the OOM killer)."""
     if code is not None and code < 0:
         name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
         hint = " - the kernel's out-of-memory killer, most likely" if -code == signal.SIGKILL else ""
@@ -111,12 +112,12 @@ def run_worker(request, work_dir, name, timeout):
     background = _background_cores(busy_before, start, usage)
     if not os.path.exists(result_path):
         return {"status": "failed", "log": log_path,
-                "error": f"worker {_exit_reason(process.returncode)} without a result: {_last_line(log_path)}; "
+                "error": f"worker {exit_reason(process.returncode)} without a result: {_last_line(log_path)}; "
                          f"log: {log_path}"}
     with open(result_path, encoding="utf-8") as file:
         result = json.load(file)
     if result.pop("partial", False) and process.returncode != 0:  # a prepare step killed mid-export
-        died = f"the prepare process {_exit_reason(process.returncode)} during this export; log: {log_path}"
+        died = f"the prepare process {exit_reason(process.returncode)} during this export; log: {log_path}"
         result["errors"] = {key: died for key in result.get("errors", {})}
     result["log"] = log_path
     result["background_cores"] = background
@@ -148,7 +149,7 @@ def _probe(work_dir):
     return result
 
 
-def _preset_facts(entry, family):
+def preset_facts(entry, family):
     """Facts for the peers when the zoo model could not be prepared: the preset's config + overrides."""
     from zoo.presets import get_preset
 
@@ -196,7 +197,7 @@ def run_suite(suite="smoke", out_dir="bench-report", models=None, runtimes=None,
                             "seed": suite["seed"]}, work_dir, f"{index}-{label}-prepare", suite["timeout_seconds"])
         bar.update(1)
         # Peers need only the configuration: they still run when the zoo's build or export failed.
-        fallback = facts if facts["status"] == "ok" else _preset_facts(entry, family)
+        fallback = facts if facts["status"] == "ok" else preset_facts(entry, family)
         model_facts[label] = {k: facts.get(k) for k in ("status", "error", "family", "parameters", "config",
                                                         "errors", "export_seconds")}
         for runtime in entry["runtimes"]:

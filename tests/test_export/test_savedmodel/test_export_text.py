@@ -57,9 +57,9 @@ def exported(tmp_path_factory):
 
 def _bert_inputs(model, texts):
     from export.model_info import describe
-    from export.savedmodel.text_signatures import _bert_ids
+    from export.savedmodel.text_signatures import bert_ids
 
-    ids, segments, mask = tf.function(lambda t: _bert_ids(describe(model), t))(tf.constant(texts))
+    ids, segments, mask = tf.function(lambda t: bert_ids(describe(model), t))(tf.constant(texts))
     return {"token_ids": ids.numpy(), "segment_ids": segments.numpy(), "padding_mask": mask.numpy()}
 
 

@@ -148,8 +148,8 @@ def test_smoke_reports_the_failed_and_skipped_runtimes_and_runs_the_rest(smoke):
 def test_a_killed_worker_is_named_and_peers_keep_the_preset_config():
     from zoo.bench import runner
 
-    assert "SIGKILL" in runner._exit_reason(-9) and "out-of-memory" in runner._exit_reason(-9)
-    assert runner._exit_reason(1) == "exited with code 1"
+    assert "SIGKILL" in runner.exit_reason(-9) and "out-of-memory" in runner.exit_reason(-9)
+    assert runner.exit_reason(1) == "exited with code 1"
     entry = {"model": "gpt2", "overrides": {"num_layers": 2}}
-    facts = runner._preset_facts(entry, "gpt")
+    facts = runner.preset_facts(entry, "gpt")
     assert facts["config"]["vocabulary_size"] == 50257 and facts["config"]["num_layers"] == 2
