@@ -64,19 +64,18 @@ def _check_convertible(model, family, task):
                 f"BertTextClassifier activation={activation!r}: zoo's BertClassifier outputs logits "
                 "(activation=None); apply the activation to its outputs instead."
             )
-    if task == "masked_lm":
-        activation = keras.activations.serialize(model.masked_lm_head.intermediate_activation)
-        if activation not in ("gelu", "relu"):
-            raise CheckpointError(
-                f"BertMaskedLM head activation {activation!r}: zoo's masked-LM head takes 'gelu' (exact) or 'relu'."
-            )
     return backbone
 
 
 def _masked_lm_head_settings(model):
+    """The zoo ``BertMaskedLM`` head arguments of keras-hub's ``mlm_head``; refuses an activation zoo lacks."""
     head = model.masked_lm_head
-    return {"head_activation": keras.activations.serialize(head.intermediate_activation),
-            "head_layer_norm_epsilon": float(head.layer_norm_epsilon)}
+    activation = keras.activations.serialize(head.intermediate_activation)
+    if activation not in ("gelu", "relu"):
+        raise CheckpointError(
+            f"BertMaskedLM head activation {activation!r}: zoo's masked-LM head takes 'gelu' (exact) or 'relu'."
+        )
+    return {"head_activation": activation, "head_layer_norm_epsilon": float(head.layer_norm_epsilon)}
 
 
 def build_model(model):
@@ -85,6 +84,7 @@ def build_model(model):
 
     family, task = classify(model)
     backbone = _check_convertible(model, family, task)
+    head_settings = _masked_lm_head_settings(model) if task == "masked_lm" else None  # checked before building
     kwargs = keras_hub_mapping.zoo_config(family, backbone.get_config())
     if family == "gpt2":
         zoo_model = zoo.Gpt(**kwargs, name="gpt2")
@@ -94,7 +94,7 @@ def build_model(model):
             zoo_model = zoo.BertClassifier(zoo_model, num_classes=model.num_classes, dropout=model.dropout,
                                            name="bert_classifier")
         elif task == "masked_lm":
-            zoo_model = zoo.BertMaskedLM(zoo_model, **_masked_lm_head_settings(model), name="bert_masked_lm")
+            zoo_model = zoo.BertMaskedLM(zoo_model, **head_settings, name="bert_masked_lm")
     tensors = {variable.path: keras.ops.convert_to_numpy(variable.value) for variable in model.weights}
     source = keras_hub_mapping.KerasHubSource(tensors, "", keras_hub_mapping.summary(kwargs))
     pairs = keras_hub_mapping.weight_pairs(zoo_model, family, task, source, kwargs)
