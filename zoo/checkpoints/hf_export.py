@@ -85,6 +85,13 @@ def hf_config(model, end_token_id=None):
         config["architectures"] = [bert.ARCHITECTURES[task]]
         if task == "masked_lm":
             _check_head_follows_backbone(model)
+        if task == "classifier" and model.pooling != "cls":
+            raise CheckpointError(
+                f"BertClassifier pooling={model.pooling!r} cannot be expressed in a Hugging Face bert "
+                "config.json: BertForSequenceClassification classifies the pooler's [CLS] vector "
+                "(pooling='cls'). Write the backbone alone (model.backbone), or keep the classifier as "
+                "a zoo model folder."
+            )
         if task in ("classifier", "token_classifier"):
             labels = {str(i): f"LABEL_{i}" for i in range(model.num_classes)}
             config.update(id2label=labels, label2id={v: int(k) for k, v in labels.items()},

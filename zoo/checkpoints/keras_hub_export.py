@@ -52,6 +52,12 @@ def model_kind(model):
         )
     if KINDS[name][1] == "masked_lm":
         _check_masked_lm_head(model)
+    if KINDS[name][1] == "classifier" and model.pooling != "cls":
+        raise CheckpointError(
+            f"BertClassifier has pooling={model.pooling!r}, but keras-hub's BertTextClassifier classifies "
+            "the pooler's [CLS] vector (pooling='cls'); it cannot express this model. Write the backbone "
+            "alone (model.backbone), or keep the classifier as a zoo model folder."
+        )
     return KINDS[name]
 
 

@@ -202,16 +202,15 @@ class BertMaskedLM(BertTask):
 
 
 class _BertClassifierBase(BertTask):
-    """Dropout -> Dense(num_classes) on one of the backbone's outputs (``source``)."""
-
-    source = None  # "pooled_output" or "sequence_output"
+    """Dropout -> Dense(num_classes) on the features ``_features`` picks from the backbone's outputs."""
 
     def __init__(self, backbone, num_classes=2, dropout=0.1, **kwargs):
         if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 2:
             raise ConfigError(f"num_classes must be an integer >= 2, got {num_classes!r}.")
         backbone, inputs, outputs = self._init_task(backbone)
         dtype = backbone.dtype_policy
-        x = keras.layers.Dropout(dropout, dtype=dtype, name="classifier_dropout")(outputs[self.source])
+        features = self._features(backbone, inputs, outputs)
+        x = keras.layers.Dropout(dropout, dtype=dtype, name="classifier_dropout")(features)
         logits = keras.layers.Dense(num_classes, dtype=dtype, name="classifier")(x)
         logits = keras.layers.Activation("linear", dtype="float32", name="logits")(logits)
         super().__init__(inputs=inputs, outputs=logits, **kwargs)
@@ -219,19 +218,53 @@ class _BertClassifierBase(BertTask):
         self.num_classes = num_classes
         self.dropout = float(dropout)
 
+    def _features(self, backbone, inputs, outputs):
+        raise NotImplementedError
+
     def task_config(self):
         return {"num_classes": self.num_classes, "dropout": self.dropout}
 
 
+POOLINGS = ("cls", "mean")
+
+
 @keras.saving.register_keras_serializable(package="zoo")
 class BertClassifier(_BertClassifierBase):
-    """Sequence classification: pooled output -> dropout -> Dense(num_classes) logits (B, classes)."""
+    """Sequence classification: a sentence vector -> dropout -> Dense(num_classes) logits (B, classes).
 
-    source = "pooled_output"
+    Args:
+        backbone: a zoo ``Bert``.
+        num_classes: number of classes (>= 2).
+        dropout: dropout rate before the classifier.
+        pooling: the sentence vector. ``"cls"``: the backbone's pooler over [CLS]
+            (BERT's and transformers' ``BertForSequenceClassification`` head).
+            ``"mean"``: the mean of the token vectors, padding excluded (the pooling
+            sentence-transformers models such as all-MiniLM-L6-v2 were trained
+            with); the backbone's pooler then feeds nothing and is frozen, and
+            neither transformers nor keras-hub has a class for this head.
+    """
+
+    def __init__(self, backbone, num_classes=2, dropout=0.1, pooling="cls", **kwargs):
+        if pooling not in POOLINGS:
+            raise ConfigError(f"pooling must be one of {POOLINGS}, got {pooling!r}.")
+        self.pooling = pooling
+        super().__init__(backbone, num_classes=num_classes, dropout=dropout, **kwargs)
+
+    def _features(self, backbone, inputs, outputs):
+        if self.pooling == "cls":
+            return outputs["pooled_output"]
+        backbone.pooler.trainable = False  # feeds nothing: no updates, no missing-gradient warning
+        mask = ops.cast(inputs["padding_mask"], "bool")
+        return keras.layers.GlobalAveragePooling1D(dtype=backbone.dtype_policy, name="mean_pooling")(
+            outputs["sequence_output"], mask=mask)
+
+    def task_config(self):
+        return {**super().task_config(), "pooling": self.pooling}
 
 
 @keras.saving.register_keras_serializable(package="zoo")
 class BertTokenClassifier(_BertClassifierBase):
     """Token classification (tagging): sequence output -> dropout -> Dense(num_classes) (B, T, classes)."""
 
-    source = "sequence_output"
+    def _features(self, backbone, inputs, outputs):
+        return outputs["sequence_output"]

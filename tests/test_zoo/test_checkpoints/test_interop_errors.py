@@ -116,6 +116,8 @@ def test_zoo_models_keras_hub_cannot_express_are_refused_by_field(tmp_path):
          r"layer_norm_epsilon=1e-06, but keras-hub's GPT2Backbone always uses layer_norm_epsilon=1e-05"),
         (zoo.BertMaskedLM(zoo.Bert(vocabulary_size=40, activation="gelu_tanh", **one_layer)), "exact GELU"),
         (zoo.BertTokenClassifier(bert), "keras-hub has no BERT token classifier"),
+        (zoo.BertClassifier(zoo.Bert(vocabulary_size=40, activation="gelu_tanh", **one_layer), pooling="mean"),
+         r"pooling='mean', but keras-hub's BertTextClassifier classifies the pooler's \[CLS\] vector"),
         (zoo.LstmLM(vocabulary_size=19, num_layers=1, hidden_dim=8, embedding_dim=6), "zoo writes Gpt, Bert, BertClassifier"),
     ]
     for model, message in cases:
@@ -141,6 +143,9 @@ def test_zoo_models_transformers_has_no_class_for(tmp_path):
     with pytest.raises(CheckpointError, match=r"head_layer_norm_epsilon=1e-05 cannot be expressed .*"
                                               r"BertForMaskedLM's head uses the encoder's layer_norm_epsilon"):
         zoo.to_huggingface(keras_hub_head, tmp_path / "hf")
+    mean_pooling = zoo.BertClassifier(zoo.Bert(vocabulary_size=40, **{**TINY_BERT, "num_layers": 1}), pooling="mean")
+    with pytest.raises(CheckpointError, match=r"pooling='mean' cannot be expressed .*BertForSequenceClassification"):
+        zoo.to_huggingface(mean_pooling, tmp_path / "hf")
     small_vocabulary = zoo.Bert(vocabulary_size=10, **{**TINY_BERT, "num_layers": 1})
     with pytest.raises(CheckpointError, match=r"tokenizer has \d+ tokens but the model's vocabulary_size is 10"):
         zoo.to_huggingface(small_vocabulary, tmp_path / "hf",

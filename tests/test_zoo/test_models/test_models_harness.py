@@ -58,6 +58,12 @@ def test_model(model_cls):
     run_model_test(model_cls, init_kwargs, input_data, shape, **options)
 
 
+def test_bert_classifier_with_mean_pooling():
+    """The sentence-transformers head: mean of the unpadded token vectors; the unused pooler is frozen."""
+    run_model_test(zoo.BertClassifier, on_tiny_bert(num_classes=3, pooling="mean"), BERT_INPUTS, (BATCH, 3),
+                   fit_data=(BERT_INPUTS, np.array([0, 2])), expected_unchanged=("pooler",))
+
+
 def test_every_model_class_has_a_case():
     """A model class exported by ``zoo`` without a harness entry fails here."""
     exported = {obj for obj in vars(zoo).values() if isinstance(obj, type) and issubclass(obj, keras.Model)}

@@ -90,10 +90,9 @@ def test_sentiment_fine_tunes_the_real_minilm(tmp_path):
 
 
 def test_mean_pooling_head_trains_no_unused_pooler():
-    from zoo.training.recipes.bert_sentiment import mean_pooling_classifier
     backbone = zoo.Bert(vocabulary_size=50, num_layers=1, num_heads=2, hidden_dim=8, intermediate_dim=16,
                         max_sequence_length=16)
-    model = mean_pooling_classifier(backbone, dropout=0.1)
+    model = zoo.BertClassifier(backbone, dropout=0.1, pooling="mean")
     trained = [w.path for w in model.trainable_weights]
     assert "classifier/kernel" in trained and not any(p.startswith("pooler/") for p in trained), trained
 

