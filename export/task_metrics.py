@@ -8,6 +8,9 @@ ONNX artifact and the Keras model are scored on real held-out data:
 * GPT / LSTM LM: perplexity on held-out Tiny Shakespeare (the last 10%,
   nanoGPT's validation split), over non-overlapping windows.
 
+An export scores a sample (fast enough to run on every export); a benchmark
+passes ``whole_split=True`` to score every held-out example.
+
 Models without a tokenizer have no text, so only the logit deltas of
 ``optimize.accuracy_delta`` are recorded for them.
 """
@@ -25,11 +28,13 @@ def _batches(rows, size):
         yield rows[start:start + size]
 
 
-def classifier_accuracy(info, path, max_examples=256, batch_size=32):
+def classifier_accuracy(info, path, max_examples=256, batch_size=32, whole_split=False):
     from zoo.data import rt_polarity_splits
 
     texts, labels = rt_polarity_splits()["test"]
-    texts, labels = texts[:max_examples], np.asarray(labels[:max_examples])
+    if not whole_split:
+        texts, labels = texts[:max_examples], labels[:max_examples]
+    labels = np.asarray(labels)
     pack = tf.function(lambda t: bert_ids(info, t))
     run = onnx_runner(path)
     keras_pred, onnx_pred = [], []
@@ -52,12 +57,16 @@ def _perplexity(logits, targets):
     return -picked.sum(), picked.size
 
 
-def lm_perplexity(info, path, max_windows=16, block=64):
+def lm_perplexity(info, path, max_windows=16, block=64, whole_split=False):
     from zoo.corpora import corpus_path
 
     with open(corpus_path("tinyshakespeare.txt"), encoding="utf-8") as file:
         text = file.read()
-    held_out = text[int(len(text) * 0.9):][: max_windows * block * 8]
+    held_out = text[int(len(text) * 0.9):]
+    if whole_split:
+        max_windows = len(held_out)  # every window; the count below caps it
+    else:
+        held_out = held_out[: max_windows * block * 8]
     ids = np.asarray(info.tokenizer.tokenize(held_out)).reshape(-1).astype(np.int32)
     limit = info.config.get("max_sequence_length") or block + 1
     block = min(block, limit - 1)
@@ -74,12 +83,13 @@ def lm_perplexity(info, path, max_windows=16, block=64):
             "keras": keras_ppl, "artifact": onnx_ppl, "delta": onnx_ppl - keras_ppl}
 
 
-def task_delta(info, path):
-    """The task metric of ``info``'s spec (``task_metric``) for the artifact at ``path``, or None."""
+def task_delta(info, path, whole_split=False):
+    """The task metric of ``info``'s spec (``task_metric``) for the artifact at ``path``, or None;
+    ``whole_split`` scores every held-out example instead of the export's sample."""
     if info.tokenizer is None or info.spec.task_metric is None:
         return None
     try:
-        return resolve(info.spec.task_metric)(info, path)
+        return resolve(info.spec.task_metric)(info, path, whole_split=whole_split)
     except Exception as error:  # noqa: BLE001 - e.g. the corpus has characters the tokenizer lacks
         return {"task": info.family, "error": f"{type(error).__name__}: {str(error).strip()[:200]}"}
     return None

@@ -96,7 +96,7 @@ def test_int8_task_metrics_with_a_tokenizer(tmp_path, monkeypatch):
     from zoo.corpora import corpus_path
     from zoo.model_folder import TextModel
 
-    monkeypatch.setattr(task_metrics.classifier_accuracy, "__defaults__", (32, 32))
+    monkeypatch.setattr(task_metrics.classifier_accuracy, "__defaults__", (32, 32, False))
     text = open(corpus_path("tinyshakespeare.txt"), encoding="utf-8").read()
     lm = TextModel(tiny_model("gpt", vocabulary_size=65, max_sequence_length=80, name="char"),
                    tok.character_tokenizer(tok.character_vocabulary(text)))
