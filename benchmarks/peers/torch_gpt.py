@@ -191,10 +191,10 @@ def load_data(args):
     """(train_ids, full (x, y), periodic (x, y), vocabulary_size) from ``--data`` or ``zoo.data``."""
     if args.data:
         with np.load(args.data) as saved:
-            arrays = {name: saved[name] for name in saved.files}
+            arrays = {name: saved[name].astype(np.int64) for name in saved.files}
         full = (arrays["full_x"], arrays["full_y"])
         periodic = (arrays["periodic_x"], arrays["periodic_y"]) if "periodic_x" in arrays else full
-        return arrays["train_ids"].astype(np.int64), full, periodic, int(arrays["vocabulary_size"])
+        return arrays["train_ids"], full, periodic, int(arrays["vocabulary_size"])
     from zoo import data
 
     corpus = data.shakespeare_char()
