@@ -216,6 +216,7 @@ def gpt_setting(name, args, scratch):
             "steady_tokens_per_second": peer_tps,
             "steady_steps": peer_steps,
             "steady_tokens_per_second_after_50_steps": peer["steady_state_tokens_per_second"],
+            "steady_state_steps": peer["steady_state_steps"],
             "step_seconds_median": peer["step_seconds_median"],
             "history": peer["history"],
             "torch": peer["torch"],
@@ -334,12 +335,13 @@ def markdown(report):
             for r in result["runs"]:
                 lines.append(f"| {r['seed']} | {number(100 * r['peer']['test_accuracy'])} % "
                              f"| {number(100 * r['zoo']['test_accuracy'])} % "
-                             f"| {number(r['accuracy_points_zoo_minus_peer'], 2)} "
+                             f"| {r['accuracy_points_zoo_minus_peer']:+.2f} "
                              f"| {number(r['peer']['process_seconds'], 1)} | {number(r['zoo']['process_seconds'], 1)} "
                              f"| **{number(r['process_seconds_zoo_over_peer'])}×** |")
             mean = result["mean"]
-            lines += [f"| mean | {number(100 * mean['peer_test_accuracy'])} % | {number(100 * mean['zoo_test_accuracy'])} % "
-                      f"| {number(mean['accuracy_points_zoo_minus_peer'], 2)} | | | "
+            lines += [f"| mean | {number(100 * mean['peer_test_accuracy'])} % "
+                      f"| {number(100 * mean['zoo_test_accuracy'])} % "
+                      f"| {mean['accuracy_points_zoo_minus_peer']:+.2f} | | | "
                       f"**{number(mean['process_seconds_zoo_over_peer'])}×** |", ""]
             if result["options"]["max_train_examples"]:
                 lines += [f"Shortened run (`--max-train-examples {result['options']['max_train_examples']}`): "
@@ -360,8 +362,9 @@ def markdown(report):
                   f"| steady tokens/s (intervals after the first, no evaluation) "
                   f"| {number(peer['steady_tokens_per_second'], 0)} | {number(zoo['steady_tokens_per_second'], 0)} "
                   f"| **{number(ratios['steady_tokens_per_second_zoo_over_peer'])}×** |", "",
-                  f"Peer: {number(peer['steady_tokens_per_second_after_50_steps'], 0)} tokens/s over all steps after "
-                  f"the first 50, median step {number(1000 * peer['step_seconds_median'], 1)} ms, "
+                  f"Peer: {number(peer['steady_tokens_per_second_after_50_steps'], 0)} tokens/s over its "
+                  f"{peer['steady_state_steps']} steps after the first 50 (all steps when there are no more), median "
+                  f"step {number(1000 * peer['step_seconds_median'], 1)} ms, "
                   f"{peer['threads']} threads. Target {number(result['target_val_loss'], 4)} = the peer's final "
                   "val loss; the zoo's crossing is read off its periodic (subset) evaluations.", ""]
         if result.get("shortened"):
@@ -371,18 +374,23 @@ def markdown(report):
 
 
 def summary(name, result):
+    """One line per setting for the console."""
     if name == "bert-sentiment":
         mean = result["mean"]
-        return (f"{name}: test accuracy Trainer {100 * mean['peer_test_accuracy']:.2f} %, zoo "
-                f"{100 * mean['zoo_test_accuracy']:.2f} % ({mean['accuracy_points_zoo_minus_peer']:+.2f} points); "
+        return (f"{name}: test accuracy Trainer {100 * mean['peer_test_accuracy']:.2f} %, "
+                f"zoo {100 * mean['zoo_test_accuracy']:.2f} % ({mean['accuracy_points_zoo_minus_peer']:+.2f} points); "
                 f"process time zoo / Trainer {mean['process_seconds_zoo_over_peer']:.2f}×")
     peer, zoo, ratios = result["peer"], result["zoo"], result["ratios"]
-    return (f"{name}: target {result['target_val_loss']:.4f} (peer final), zoo final {number(zoo['final_val_loss'], 4)}; "
-            f"process {peer['process_seconds']:.1f} s vs {zoo['process_seconds']:.1f} s "
-            f"({number(ratios['process_seconds_zoo_over_peer'])}×); time-to-target {number(peer['time_to_target_seconds'], 1)} s "
-            f"vs {number(zoo['time_to_target_seconds'], 1)} s ({number(ratios['time_to_target_zoo_over_peer'])}×, "
-            f"{zoo['time_to_target_how']}); steady tokens/s {number(peer['steady_tokens_per_second'], 0)} vs "
-            f"{number(zoo['steady_tokens_per_second'], 0)} ({number(ratios['steady_tokens_per_second_zoo_over_peer'])}×)")
+    parts = [
+        f"target {result['target_val_loss']:.4f} (peer's final), zoo's final {number(zoo['final_val_loss'], 4)}",
+        f"process {peer['process_seconds']:.1f} s vs {zoo['process_seconds']:.1f} s "
+        f"({number(ratios['process_seconds_zoo_over_peer'])}×)",
+        f"time-to-target {number(peer['time_to_target_seconds'], 1)} s vs {number(zoo['time_to_target_seconds'], 1)} s "
+        f"({number(ratios['time_to_target_zoo_over_peer'])}×, {zoo['time_to_target_how']})",
+        f"steady tokens/s {number(peer['steady_tokens_per_second'], 0)} vs {number(zoo['steady_tokens_per_second'], 0)} "
+        f"({number(ratios['steady_tokens_per_second_zoo_over_peer'])}×)",
+    ]
+    return f"{name}: " + "; ".join(parts)
 
 
 def versions(name, result):
