@@ -38,7 +38,7 @@ _HOMES = {  # public name -> the module that defines it
     "PRESETS": "zoo.presets",
 }
 _SUBPACKAGES = ("layers", "models", "tokenizers")
-_LIGHT = {"zoo.presets", "zoo.cpu", "zoo.startup", "zoo.disk", "zoo.overrides", "zoo.bench"}  # no TensorFlow
+_LIGHT = {"zoo.presets", "zoo.cpu", "zoo.compile_cache", "zoo.startup", "zoo.disk", "zoo.overrides", "zoo.bench"}  # no TensorFlow
 
 __all__ = sorted((*_HOMES, *_SUBPACKAGES))
 

@@ -21,7 +21,7 @@ import re
 import sys
 import tempfile
 
-from zoo import cpu
+from zoo import compile_cache, cpu
 
 SUPPORTED_PYTHONS = ((3, 11), (3, 13))  # inclusive, as setup.cfg's python_requires
 
@@ -108,8 +108,11 @@ def import_tensorflow():
 
     Called by ``zoo``'s package face and CLI before the first module that
     needs TensorFlow, so its start-up noise (CUDA probes, CPU-feature notes)
-    is filtered wherever the import happens first.
+    is filtered wherever the import happens first. It first points XLA's
+    persistent compilation cache at this machine's folder
+    (:mod:`zoo.compile_cache`).
     """
+    compile_cache.configure()  # XLA reads its flags at the first compilation, even after the import
     if "tensorflow" in sys.modules:
         return
     with quiet_native_logs():

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 
+from zoo import compile_cache
 from zoo.bench import records as records_lib
 from zoo.bench.runtimes import RUNTIMES, skip_reason
 from zoo.bench.suites import load_suite, select
@@ -96,7 +97,9 @@ def run_worker(request, work_dir, name, timeout):
         json.dump(request, file, indent=1)
     if os.path.exists(result_path):
         os.remove(result_path)
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "KERAS_BACKEND": "tensorflow", "PYTHONWARNINGS": "ignore"}
+    # Cold first calls: a worker compiles from scratch, never from XLA's persistent cache.
+    env = {**compile_cache.without_cache(os.environ), "TF_CPP_MIN_LOG_LEVEL": "2", "KERAS_BACKEND": "tensorflow",
+           "PYTHONWARNINGS": "ignore"}
     busy_before, start = _busy_cpu_seconds(), time.perf_counter()
     with open(log_path, "w", encoding="utf-8") as log:
         process = subprocess.Popen([sys.executable, WORKER, request_path, result_path], stdout=log,
