@@ -47,8 +47,9 @@ def test_fused_graph_matches_keras(family, gelu, tmp_path):
     assert int8["validation"]["gate"] is False
     delta = int8["quantization"]["outputs"]
     # 7-bit weights keep every u8*s8 pair sum inside int16, so AVX2 (VPMADDUBSW) and VNNI kernels
-    # compute the same integers; measured here: GPT 0.0063, BERT 0.0051 on an AVX2-only machine,
-    # against 0.165 for the full-range int8 weights used before (which passed on VNNI only).
+    # compute the same integers: measured GPT 0.0063, BERT 0.0051 on both an AVX2-only (2026-11-29)
+    # and an AVX-512/VNNI machine (2026-12-06), against 0.165 on AVX2-only for the full-range int8
+    # weights used before (which passed on VNNI only). The limit leaves 8x headroom over both.
     assert all(0 < d["max_abs_diff"] < 0.05 and d["argmax_agreement"] >= 0.9 for d in delta.values())
     settings = int8["quantization"]
     assert settings["per_channel"] and settings["reduce_range"] and settings["exporting_cpu"]["kind"] == cpu.cpu_kind()
