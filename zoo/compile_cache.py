@@ -61,8 +61,9 @@ def configure(environ=None):
     """
     environ = os.environ if environ is None else environ
     existing = environ.get("TF_XLA_FLAGS", "")
-    if FLAG in existing:
-        return existing.split(FLAG + "=", 1)[-1].split()[0]
+    for token in existing.split():
+        if token.startswith(FLAG + "="):
+            return token.split("=", 1)[1] or None  # the user's own setting
     if environ.get("ZOO_XLA_CACHE", "0") != "1":
         return None
     directory = os.path.join(environ.get("ZOO_XLA_CACHE_DIR") or default_directory(), cache_key())
