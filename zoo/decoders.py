@@ -10,7 +10,8 @@ the batch row, so beam search can reorder it with one ``tf.gather``. All
 shapes are static for a given (B, L), which is what lets the loop compile
 once per bucket.
 
-* GPT: a fixed-size key/value cache of length L. The prompt is read in
+* GPT: a fixed-size key/value cache of length L per layer (XLA updates
+  each in place). The prompt is read in
   chunks of ``prefill_chunk`` tokens (``prompt_end`` is a multiple of it);
   position ids come from ``start_index = column - pad`` per row, and the
   padding mask over cache keys hides the left padding.
@@ -39,16 +40,17 @@ class GptDecoder:
         chunk = self.prefill_chunk
         # True where a cache key holds a real token (prompt or generated).
         key_mask = tf.range(length, dtype=tf.int32)[None, :] >= pad[:, None]  # (B, L)
-        cache = self.model.initial_cache(batch, length)
+        cache = self.model.initial_layer_caches(batch, length)
         vocabulary = self.model.config.vocabulary_size
 
         def body(i, cache, logits):
             begin = i * chunk
             tokens = tf.slice(ids, [0, begin], [batch, chunk])
-            all_logits, _, cache = self.model.call_with_cache(
-                tokens, cache, begin, padding_mask=key_mask, start_index=begin - pad
+            last_logits, _, cache = self.model.call_with_cache(
+                tokens, cache, begin, padding_mask=key_mask, start_index=begin - pad,
+                last_logits_only=True,
             )
-            return i + 1, cache, all_logits[:, -1]
+            return i + 1, cache, last_logits[:, -1]
 
         _, cache, logits = tf.while_loop(
             lambda i, *_: i * chunk < prompt_end,

@@ -101,38 +101,61 @@ class Gpt(ZooModel):
         return self.embeddings.token_embedding
 
     def initial_cache(self, batch_size, cache_length=None):
-        """Zeros of shape (batch, layers, 2, cache_length, heads, head_dim)."""
+        """Zeros of shape (batch, layers, 2, cache_length, heads, head_dim): one tensor,
+        the layout of the exported ONNX decoder's ``past_key_values``."""
         c = self.config
         cache_length = cache_length or c.max_sequence_length
         shape = (batch_size, c.num_layers, 2, cache_length, c.num_heads, c.hidden_dim // c.num_heads)
         return ops.zeros(shape, dtype=self.compute_dtype)
 
+    def initial_layer_caches(self, batch_size, cache_length=None):
+        """One (batch, 2, cache_length, heads, head_dim) zero tensor per layer.
+
+        The compiled decode loop carries these: each step writes its keys and
+        values into every layer's own buffer, which XLA updates in place. A
+        single stacked tensor would be sliced and re-stacked (copied whole)
+        every step.
+        """
+        c = self.config
+        cache_length = cache_length or c.max_sequence_length
+        shape = (batch_size, 2, cache_length, c.num_heads, c.hidden_dim // c.num_heads)
+        return [ops.zeros(shape, dtype=self.compute_dtype) for _ in range(c.num_layers)]
+
     def call_with_cache(
-        self, token_ids, cache, cache_update_index, padding_mask=None, start_index=None
+        self, token_ids, cache, cache_update_index, padding_mask=None, start_index=None,
+        last_logits_only=False,
     ):
         """Run new tokens against the cache.
 
         Args:
             token_ids: (B, T) new tokens, written at positions
                 ``cache_update_index .. cache_update_index + T - 1``.
-            cache: from ``initial_cache`` or a previous call.
+            cache: from ``initial_cache`` (one stacked tensor) or
+                ``initial_layer_caches`` (a list), or a previous call's.
             cache_update_index: int or scalar tensor.
             padding_mask: (B, cache_length) real keys, for padded batches.
             start_index: position ids of the first new token (scalar or (B,));
                 defaults to ``cache_update_index``.
-        Returns ``(logits (B, T, V) float32, hidden (B, T, D), cache)``.
+            last_logits_only: project only the last new token onto the
+                vocabulary (logits (B, 1, V)): reading a prompt needs no more,
+                and the LM head over every prompt token costs a third of it.
+        Returns ``(logits (B, T, V) float32, hidden (B, T, D), cache)``, the
+        cache in the form it was given.
         """
+        stacked = not isinstance(cache, (list, tuple))
+        layer_caches = [cache[:, i] for i in range(len(self.blocks))] if stacked else cache
         start = cache_update_index if start_index is None else start_index
         x = self.embeddings(token_ids, start_index=start)
         caches = []
-        for i, block in enumerate(self.blocks):
+        for block, layer_cache in zip(self.blocks, layer_caches):
             x, layer_cache = block(
                 x,
                 padding_mask=padding_mask,
-                cache=cache[:, i],
+                cache=layer_cache,
                 cache_update_index=cache_update_index,
             )
             caches.append(layer_cache)
         hidden = self.final_norm(x)
-        logits = ops.cast(self.token_embedding(hidden, reverse=True), "float32")
-        return logits, hidden, ops.stack(caches, axis=1)
+        projected = hidden[:, -1:] if last_logits_only else hidden
+        logits = ops.cast(self.token_embedding(projected, reverse=True), "float32")
+        return logits, hidden, ops.stack(caches, axis=1) if stacked else caches
