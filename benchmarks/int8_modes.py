@@ -39,7 +39,7 @@ import zoo
 from export import export, task_metrics, validate
 from export.inputs import validation_batches
 from export.model_info import describe
-from export.onnx.optimize import accuracy_delta
+from export.onnx.quantize import accuracy_delta
 from zoo import cpu
 
 SETTINGS = {

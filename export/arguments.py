@@ -7,7 +7,7 @@ from export.onnx.opset import check_opset
 
 FORMATS = ("savedmodel", "onnx", "huggingface")
 DEFAULT_FORMATS = ("savedmodel", "onnx")
-QUANTIZE = (None, "int8")
+QUANTIZE_MODES = ("int8", "int4")  # export.onnx.quantize.QUANTIZE_MODES, without importing onnx
 
 
 def check_formats(formats):
@@ -23,15 +23,46 @@ def check_formats(formats):
     return formats
 
 
+def check_quantize(quantize):
+    """``quantize`` (None, a mode, a comma-separated string or a list) as a tuple of modes."""
+    if quantize is None:
+        return ()
+    if isinstance(quantize, str):
+        quantize = [q.strip() for q in quantize.split(",") if q.strip()]
+    modes = tuple(dict.fromkeys(quantize))
+    unknown = [q for q in modes if q not in QUANTIZE_MODES]
+    if unknown or not modes:
+        raise ExportError(
+            f"Unknown quantize mode(s) {unknown or list(modes)}; valid: {', '.join(QUANTIZE_MODES)} "
+            "(or several, comma-separated: 'int8,int4')."
+        )
+    return modes
+
+
+def check_quality_limits(limits):
+    """``limits`` ({"perplexity_increase": fraction, "bleu_drop": points}) checked: numbers >= 0."""
+    checked = {}
+    for key, value in (limits or {}).items():
+        if key not in ("perplexity_increase", "bleu_drop"):
+            raise ExportError(f"Unknown quality limit {key!r}; valid: perplexity_increase, bleu_drop.")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = -1.0
+        if not number >= 0:
+            raise ExportError(f"The {key} limit must be a number >= 0, got {value!r}.")
+        checked[key] = number
+    return checked
+
+
 def check_arguments(formats, quantize, atol, opset, optimize=False, fp16=False):
-    """-> (formats, opset, atol) checked; ``atol`` None stays None (the spec's tolerance applies)."""
+    """-> (formats, quantize modes, opset, atol) checked; ``atol`` None stays None (the spec's tolerance applies)."""
     formats = check_formats(formats)
-    if quantize not in QUANTIZE:
-        raise ExportError(f"quantize must be one of {QUANTIZE}, got {quantize!r}.")
-    for flag, value in (("quantize", quantize), ("optimize", optimize), ("fp16", fp16)):
+    modes = check_quantize(quantize)
+    for flag, value in (("quantize", modes), ("optimize", optimize), ("fp16", fp16)):
         if value and "onnx" not in formats:
             raise ExportError(f"{flag} applies to ONNX artifacts: add 'onnx' to formats.")
-    return formats, check_opset(opset), None if atol is None else _positive_atol(atol)
+    return formats, modes, check_opset(opset), None if atol is None else _positive_atol(atol)
 
 
 def _positive_atol(atol):

@@ -12,6 +12,9 @@ Layout of ``out_dir`` (servable as is)::
     onnx/<name>_decoder/...         GPT / seq2seq: one step with past state in -> present out
     onnx/<name>_optimized/...       optimize=True: ORT fused graph
     onnx/<name>_int8/...            quantize="int8": dynamic int8 weights
+    onnx/<name>_int4/...            quantize="int4": 4-bit weight-only (MatMulNBits)
+    onnx/<name>_decoder_int8/...    the past-state decoder quantized likewise (also _int4),
+                                    gated on the task (export.quality_gate)
     huggingface/<name>/             formats "huggingface": config.json + model.safetensors (transformers)
 
 Everything is written to a temporary folder beside ``out_dir``, validated
@@ -22,14 +25,15 @@ passes; otherwise nothing is left behind (``export.staging``).
 import os
 import time
 
-from export import huggingface, layout_gate, staging, task_metrics, validate
+from export import huggingface, layout_gate, quality_gate, staging, task_metrics, validate
 from export import inputs as inputs_lib
 from export import manifest as manifest_lib
-from export.arguments import DEFAULT_FORMATS, check_arguments
+from export.arguments import DEFAULT_FORMATS, check_arguments, check_quality_limits
 from export.errors import ValidationError
 from export.model_info import describe
 from export.onnx import conversion, decoders, generate
 from export.onnx import optimize as onnx_optimize
+from export.onnx import quantize as onnx_quantize
 from export.onnx.contract import graph_signature
 from export.onnx.opset import DEFAULT_OPSET
 from export.report import ExportReport
@@ -41,9 +45,10 @@ from zoo.disk import size_on_disk
 class _Run:
     """One export in progress: the staging folder, references and the report."""
 
-    def __init__(self, info, staging_dir, out_dir, atol, opset):
+    def __init__(self, info, staging_dir, out_dir, atol, opset, quality_limits=None):
         self.info, self.root, self.out_dir = info, staging_dir, out_dir
         self.atol, self.opset = atol, opset
+        self.quality_limits = {**quality_gate.DEFAULT_LIMITS, **(quality_limits or {})}
         self.batches = inputs_lib.validation_batches(info)
         self.references = [validate.keras_outputs(info, b) for b in self.batches]
         self.artifacts = {}
@@ -152,6 +157,7 @@ class _Run:
             lambda: decoders.greedy_check(self.info, generate.GptRunner(path), self.atol))
         self.add("onnx_decoder_optimized", "onnx", path, signature, result, seconds,
                  opset=self.opset, fused_ops=fusion)
+        return path
 
     def optimized(self, base_path):
         if self.info.spec.fusion is None:
@@ -166,22 +172,61 @@ class _Run:
                  opset=self.opset, fused_ops=fusion)
         return path
 
-    def quantized(self, base_path):
+    def quantized(self, base_path, mode):
+        """``onnx_<mode>``: the forward graph quantized; logit deltas recorded, and a
+        language model's held-out perplexity gated (``quality_limits``)."""
         start = time.perf_counter()
-        path = os.path.join(self.root, "onnx", f"{self.info.name}_int8", "1", "model.onnx")
-        model = onnx_optimize.quantize_int8(base_path, path)
-        self._write_onnx(f"{self.info.name}_int8", model)
+        key = f"{self.info.name}_{mode}"
+        path = os.path.join(self.root, "onnx", key, "1", "model.onnx")
+        model, settings = onnx_quantize.quantize(mode, base_path, path)
+        self._write_onnx(key, model)
         seconds = time.perf_counter() - start
         run = validate.onnx_runner(path)
         result = validate.compare(self.references, run, self.batches, self.atol)
-        result["gate"] = False  # int8 is expected to differ: recorded, not gated
-        delta = onnx_optimize.accuracy_delta(self.references, run, self.batches)
+        result["gate"] = False  # quantized outputs are expected to differ: recorded, not gated
+        delta = onnx_quantize.accuracy_delta(self.references, run, self.batches)
         task = task_metrics.task_delta(self.info, path)
         if task is not None:
             delta["task"] = task
-        self.add("onnx_int8", "onnx", path, {"model": graph_signature(model)}, result, seconds,
-                 quantization={**onnx_optimize.INT8_SETTINGS, "exporting_cpu": cpu.describe(),
+            self._gate_perplexity(f"onnx_{mode}", task, result)
+        self.add(f"onnx_{mode}", "onnx", path, {"model": graph_signature(model)}, result, seconds,
+                 quantization={**settings, "exporting_cpu": cpu.describe(),
                                "source": os.path.relpath(base_path, self.root), **delta})
+
+    def _gate_perplexity(self, key, task, result):
+        if "keras" not in task or "perplexity" not in task.get("task", ""):
+            return
+        limit = self.quality_limits["perplexity_increase"]
+        increase = task["artifact"] / task["keras"] - 1.0
+        task.update(change=increase, limit={"perplexity_increase": limit}, passed=bool(increase <= limit))
+        if not task["passed"]:
+            result.update(gate=True, passed=False, error=quality_gate.describe_failure(key, task))
+
+    def quantized_decoder(self, mode, decoder_paths):
+        """``onnx_decoder_<mode>``: the past-state decoder (fused when there is one) quantized,
+        gated on its task cost (``export.quality_gate``); the seq2seq encoder stays float."""
+        start = time.perf_counter()
+        source = decoder_paths.get("decoder_optimized") or decoder_paths["decoder"]
+        key = f"{self.info.name}_decoder_{mode}"
+        path = os.path.join(self.root, "onnx", key, "1", "model.onnx")
+        model, settings = onnx_quantize.quantize(mode, source, path)
+        self._write_onnx(key, model)
+        signature = {"model": graph_signature(model)}
+        del model
+        seconds = time.perf_counter() - start
+        quantized_paths = {**decoder_paths, "decoder": path}
+        runner = (generate.GptRunner(path) if self.info.family == "gpt"
+                  else generate.Seq2SeqRunner(decoder_paths["encoder"], path))
+        result = self._decoder_check(lambda: decoders.greedy_check(self.info, runner, self.atol))
+        result["gate"] = False  # tokens may differ from float: the task metric below is the gate
+        quality = quality_gate.decoder_quality(self.info, decoder_paths, quantized_paths, self.quality_limits)
+        if quality["measured"]:
+            result.update(gate=True, passed=quality["passed"])
+            if not quality["passed"]:
+                result["error"] = quality_gate.describe_failure(f"onnx_decoder_{mode}", quality)
+        self.add(f"onnx_decoder_{mode}", "onnx", path, signature, result, seconds, opset=self.opset,
+                 quantization={**settings, "exporting_cpu": cpu.describe(),
+                               "source": os.path.relpath(source, self.root), "task": quality})
 
     def fp16(self, base_path):
         start = time.perf_counter()
@@ -212,6 +257,7 @@ def export(
     fp16=False,
     external_data=None,
     generate_xla=True,
+    quality_limits=None,
 ):
     """Export ``model`` to ``out_dir``; return an :class:`ExportReport`.
 
@@ -223,7 +269,10 @@ def export(
             checkpoint folder, BERT and GPT only: ``export.huggingface``); a list or
             comma-separated string.
         optimize: also write an ONNX Runtime-optimized (fused) ONNX graph.
-        quantize: None or ``"int8"`` (dynamic int8 ONNX; its accuracy delta is recorded).
+        quantize: None, ``"int8"`` (dynamic int8), ``"int4"`` (4-bit weight-only,
+            ``MatMulNBits``), or both (``"int8,int4"`` or a list): quantized ONNX
+            graphs of the forward model and of the past-state decoders, their
+            logit deltas and task metrics recorded (``export.onnx.quantize``).
         opset: ONNX opset (tf2onnx supports up to 18).
         atol: the largest max-abs-diff vs Keras an artifact may show (float32);
             default: the model's export spec's tolerance (1e-4 for every zoo family).
@@ -236,17 +285,21 @@ def export(
         generate_xla: with a tokenizer, GPT / LSTM LM / seq2seq SavedModels get
             ``generate_xla`` (XLA-compiled, for TF Serving started with
             ``--xla_cpu_compilation_enabled=true``) beside the XLA-free ``generate``.
+        quality_limits: what quantization may cost on the task before the export
+            fails (``export.quality_gate``): ``{"perplexity_increase": 0.02,
+            "bleu_drop": 0.5}`` by default; raise them to accept more.
     Raises ExportError for bad arguments, ValidationError when an artifact
     differs from Keras beyond ``atol`` (nothing is written then).
     """
-    formats, opset, atol = check_arguments(formats, quantize, atol, opset, optimize, fp16)
+    formats, quantize, opset, atol = check_arguments(formats, quantize, atol, opset, optimize, fp16)
+    quality_limits = check_quality_limits(quality_limits)
     info = describe(model, name=name)
     atol = info.spec.atol if atol is None else atol
     if "huggingface" in formats:
         huggingface.check(info)
     out_dir = staging.check_target(out_dir, force)
     with staging.staged_output(out_dir, force=force) as root:
-        run = _Run(info, root, out_dir, atol, opset)
+        run = _Run(info, root, out_dir, atol, opset, quality_limits)
         if "huggingface" in formats:
             huggingface.write(run)
         if "savedmodel" in formats:
@@ -256,9 +309,11 @@ def export(
             decoder_paths = run.decoders() if decoders else None
             source = run.optimized(base) if optimize else base
             if optimize and decoder_paths and info.spec.fuses_decoder:
-                run.optimized_decoder(decoder_paths["decoder"])
-            if quantize == "int8":
-                run.quantized(source)
+                decoder_paths["decoder_optimized"] = run.optimized_decoder(decoder_paths["decoder"])
+            for mode in quantize:
+                run.quantized(source, mode)
+                if decoder_paths:
+                    run.quantized_decoder(mode, decoder_paths)
             if fp16:
                 run.fp16(base)
         report = ExportReport(
@@ -273,9 +328,13 @@ def export(
         if not report["passed"]:
             failed = [k for k, a in run.artifacts.items()
                       if a["validation"].get("gate", True) and not a["validation"]["passed"]]
+            quality = [run.artifacts[k]["validation"]["error"] for k in failed
+                       if "quantization" in run.artifacts[k] and run.artifacts[k]["validation"].get("error")]
+            why = ("the quality gate of quantization: " + "; ".join(quality) if quality else
+                   f"outputs differ from the Keras model by more than atol={atol:g}")
             raise ValidationError(
-                f"Validation failed for {', '.join(failed)}: outputs differ from the Keras model by more "
-                f"than atol={atol:g} (table below). Nothing was written to {out_dir!r}.\n"
+                f"Validation failed for {', '.join(failed)}: {why} (table below). "
+                f"Nothing was written to {out_dir!r}.\n"
                 + validate.format_table(report),
                 report,
             )

@@ -49,7 +49,8 @@ def classifier_accuracy(info, path, max_examples=256, batch_size=32, whole_split
             "keras": keras_acc, "artifact": onnx_acc, "delta": onnx_acc - keras_acc}
 
 
-def _perplexity(logits, targets):
+def negative_log_likelihood(logits, targets):
+    """(summed negative log-likelihood of ``targets`` under ``logits``, count), in float64."""
     logits = logits.astype(np.float64)
     logits -= logits.max(-1, keepdims=True)
     log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
@@ -57,7 +58,9 @@ def _perplexity(logits, targets):
     return -picked.sum(), picked.size
 
 
-def lm_perplexity(info, path, max_windows=16, block=64, whole_split=False):
+def held_out_windows(info, max_windows=16, block=64, whole_split=False):
+    """Non-overlapping (inputs, next-token targets) windows, each (count, block), of held-out
+    Tiny Shakespeare (the last 10 %) in ``info``'s tokenizer; (None, None) if too short."""
     from zoo.corpora import corpus_path
 
     with open(corpus_path("tinyshakespeare.txt"), encoding="utf-8") as file:
@@ -72,12 +75,19 @@ def lm_perplexity(info, path, max_windows=16, block=64, whole_split=False):
     block = min(block, limit - 1)
     count = min(max_windows, (len(ids) - 1) // block)
     if count < 1:
-        return {"task": "held-out perplexity", "examples": 0, "note": "held-out text too short"}
+        return None, None
     x = ids[: count * block].reshape(count, block)
     y = ids[1: count * block + 1].reshape(count, block)
+    return x, y
+
+
+def lm_perplexity(info, path, max_windows=16, block=64, whole_split=False):
+    x, y = held_out_windows(info, max_windows, block, whole_split)
+    if x is None:
+        return {"task": "held-out perplexity", "examples": 0, "note": "held-out text too short"}
     inputs = {"token_ids": x, "padding_mask": np.ones_like(x)}
-    keras_nll, n = _perplexity(np.asarray(info.model(inputs, training=False)), y)
-    onnx_nll, _ = _perplexity(onnx_runner(path)(inputs)["logits"], y)
+    keras_nll, n = negative_log_likelihood(np.asarray(info.model(inputs, training=False)), y)
+    onnx_nll, _ = negative_log_likelihood(onnx_runner(path)(inputs)["logits"], y)
     keras_ppl, onnx_ppl = float(np.exp(keras_nll / n)), float(np.exp(onnx_nll / n))
     return {"task": "Tiny Shakespeare held-out perplexity (last 10%)", "examples": int(n),
             "keras": keras_ppl, "artifact": onnx_ppl, "delta": onnx_ppl - keras_ppl}

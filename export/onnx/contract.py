@@ -257,7 +257,14 @@ def _compute_dtype(info):
 
 
 def for_artifact(info, key):
-    """The contract of the manifest artifact ``key`` (``onnx``, ``onnx_decoder``, ``onnx_int8``, ...)."""
+    """The contract of the manifest artifact ``key`` (``onnx``, ``onnx_decoder``, ``onnx_int8``, ...).
+
+    A quantized decoder (``onnx_decoder_int8``, ``onnx_decoder_int4``) keeps
+    the inputs and outputs of the decoder it was made from.
+    """
+    for mode in ("_int8", "_int4"):
+        if key.startswith("onnx_decoder") and key.endswith(mode):
+            key = key[: -len(mode)]
     build = info.spec.decoder_contract(key)
     if build is not None:
         return build(info.config, _compute_dtype(info))

@@ -87,6 +87,16 @@ class GptRunner:
         out = _greedy_tail(first, step, len(prompts), max_new_tokens, stop_token_ids)
         return (out, first) if return_first_logits else out
 
+    def window_logits(self, token_ids):
+        """Logits (B, T, V) of (B, T) windows read from an empty cache: the decoder
+        as a plain language model, for scoring held-out text."""
+        token_ids = np.asarray(token_ids, np.int32)
+        batch, length = token_ids.shape
+        cache = np.zeros((batch, self.layers, 2, length, self.heads, self.head_dim), np.float32)
+        key_mask = np.ones((batch, length), np.int32)
+        logits, _ = self._run(token_ids, cache, 0, key_mask, np.zeros((batch,), np.int32))
+        return logits
+
     def keras_first_logits(self, model, prompts):
         """The same prompt step in Keras (``call_with_cache``), for the logits check."""
         ids, pad, key_mask, _, _ = self._layout(prompts, 1)

@@ -37,18 +37,29 @@ def distinct_weights(model, seed=0):
             weight.assign(rng.normal(0.0, scale, weight.shape).astype(value.dtype))
 
 
+QUANTIZED = {"onnx_int8": "int8", "onnx_int4": "int4", "onnx_decoder_int8": "int8", "onnx_decoder_int4": "int4"}
+DECODERS = {"onnx_decoder", "onnx_decoder_optimized", "onnx_decoder_int8", "onnx_decoder_int4"}
+
+
 def _attempts(needed):
-    """Export option sets to try, largest first: {"formats", "optimize", "quantize", "decoders"}."""
-    formats = [f for f in ("savedmodel", "onnx") if f in needed or (f == "onnx" and needed & {
-        "onnx_optimized", "onnx_int8", "onnx_decoder", "onnx_decoder_optimized"})]
+    """Export option sets to try, largest first: {"formats", "optimize", "quantize", "decoders"}.
+
+    Quantized decoders are made from the fused decoder (``optimize``), as users'
+    exports with ``optimize=True`` make them.
+    """
+    formats = [f for f in ("savedmodel", "onnx") if f in needed or (f == "onnx" and needed & (
+        {"onnx_optimized"} | set(QUANTIZED) | DECODERS))]
     if not formats:
         return []
-    full = {"formats": formats, "optimize": bool(needed & {"onnx_optimized", "onnx_decoder_optimized"}),
-            "quantize": "int8" if "onnx_int8" in needed else None,
-            "decoders": bool(needed & {"onnx_decoder", "onnx_decoder_optimized"})}
+    modes = sorted({mode for key, mode in QUANTIZED.items() if key in needed})
+    full = {"formats": formats,
+            "optimize": bool(needed & {"onnx_optimized", "onnx_decoder_optimized", "onnx_decoder_int8",
+                                       "onnx_decoder_int4"}),
+            "quantize": modes or None,
+            "decoders": bool(needed & DECODERS)}
     attempts = [full]
     if "onnx" in formats:
-        extras = [("optimize", True), ("quantize", "int8"), ("decoders", True)]
+        extras = [("optimize", True), ("quantize", modes or None), ("decoders", True)]
         if any(full[k] for k, _ in extras):
             attempts.append({**full, "optimize": False, "quantize": None, "decoders": False})
             for key, value in extras:
@@ -58,6 +69,20 @@ def _attempts(needed):
         if "savedmodel" in formats:
             attempts.append({"formats": ["savedmodel"], "optimize": False, "quantize": None, "decoders": False})
     return attempts
+
+
+def _produces(options):
+    """The artifact keys an export with ``options`` writes."""
+    modes = options["quantize"] or []
+    keys = set(options["formats"])
+    keys |= {f"onnx_{mode}" for mode in modes}
+    if options["optimize"]:
+        keys.add("onnx_optimized")
+    if options["decoders"]:
+        keys |= {"onnx_decoder", "onnx_encoder"} | {f"onnx_decoder_{mode}" for mode in modes}
+        if options["optimize"]:
+            keys.add("onnx_decoder_optimized")
+    return keys
 
 
 KILLED = "the prepare process died during this export (see the prepare step's error)"
@@ -94,7 +119,7 @@ def prepare(preset, overrides, folder, needed, seed=0, checkpoint=None):
         "export_seconds": {},
     }
     wanted = set(needed) - {"keras", "none"}
-    if family == "seq2seq" and "onnx_decoder" in wanted:
+    if family == "seq2seq" and wanted & DECODERS:
         wanted.add("onnx_encoder")
     remaining = set(wanted)
     if checkpoint is not None:
@@ -102,12 +127,7 @@ def prepare(preset, overrides, folder, needed, seed=0, checkpoint=None):
     from export import export
 
     for number, options in enumerate(_attempts(wanted)):
-        produces = set(options["formats"]) | {k for k, flag in (("onnx_optimized", options["optimize"]),
-                                                                ("onnx_int8", options["quantize"]),
-                                                                ("onnx_decoder", options["decoders"]),
-                                                                ("onnx_encoder", options["decoders"]),
-                                                                ("onnx_decoder_optimized",
-                                                                 options["decoders"] and options["optimize"])) if flag}
+        produces = _produces(options)
         if not produces & remaining:
             continue
         start = time.perf_counter()

@@ -8,7 +8,8 @@ SavedModel, ONNX Runtime) and ``zoo.bench.peers`` (keras-hub, transformers).
 ``generate`` (greedy decoding). For generation the zoo's runtime is
 ``tf-function-xla`` (``zoo.generate``: one XLA-compiled loop), ``ort-cpu``
 (the exported ONNX decoder with past state, stepped by onnxruntime) and
-``ort-cpu-fused`` (GPT: the same decoder with fused attention).
+``ort-cpu-fused`` (GPT: the same decoder with fused attention), ``ort-cpu-int8``
+and ``ort-cpu-int4`` (that decoder with int8 / 4-bit weights).
 """
 
 import dataclasses
@@ -44,8 +45,13 @@ RUNTIMES = {r.name: r for r in (
             "generation: the fused GPT decoder with past state", tasks=("forward", "generate"),
             artifact="onnx_optimized", uses_tensorflow=False, families=TRANSFORMER_FAMILIES,
             generate_families=("gpt",)),
-    Runtime("ort-cpu-int8", "zoo", "ONNX Runtime CPU on the dynamic-int8 graph (export quantize='int8')",
-            artifact="onnx_int8", uses_tensorflow=False),
+    Runtime("ort-cpu-int8", "zoo", "ONNX Runtime CPU on the dynamic-int8 graph (export quantize='int8'); "
+            "generation: the int8 decoder (GPT: made from the fused one)", tasks=("forward", "generate"),
+            artifact="onnx_int8", uses_tensorflow=False, generate_families=("gpt", "seq2seq")),
+    Runtime("ort-cpu-int4", "zoo", "ONNX Runtime CPU on the 4-bit weight-only graph (export quantize='int4', "
+            "MatMulNBits); generation: the int4 decoder (GPT: made from the fused one)",
+            tasks=("forward", "generate"), artifact="onnx_int4", uses_tensorflow=False,
+            generate_families=("gpt", "seq2seq")),
     Runtime("tf-gpu", "zoo", "tf.function on /GPU:0", device="gpu"),
     Runtime("ort-cuda", "zoo", "ONNX Runtime CUDAExecutionProvider on the tf2onnx export",
             artifact="onnx", uses_tensorflow=False, device="gpu"),
@@ -76,7 +82,8 @@ def skip_reason(runtime_name, family, task, machine):
     if task not in runtime.tasks:
         if runtime.kind == "zoo" and task == "generate":
             return ("generation runs on tf-function-xla (zoo.generate's compiled loop), ort-cpu "
-                    "(ONNX decoder) and ort-cpu-fused (fused GPT decoder); this runtime has no decode loop")
+                    "(ONNX decoder), ort-cpu-fused (fused GPT decoder) and ort-cpu-int8 / ort-cpu-int4 "
+                    "(quantized decoders); this runtime has no decode loop")
         return f"{runtime_name} does not support task {task!r}"
     families = runtime.generate_families if task == "generate" else runtime.families
     if family not in families:

@@ -18,10 +18,11 @@ from zoo.bench import inputs as inputs_lib
 
 ARTIFACT_OF = {"keras-eager": "keras", "tf-function": "keras", "tf-function-xla": "keras", "tf-gpu": "keras",
                "savedmodel": "savedmodel", "ort-cpu": "onnx", "ort-cpu-fused": "onnx_optimized",
-               "ort-cpu-int8": "onnx_int8", "ort-cuda": "onnx"}
+               "ort-cpu-int8": "onnx_int8", "ort-cpu-int4": "onnx_int4", "ort-cuda": "onnx"}
 # Generation: the artifact each zoo runtime decodes with.
 GENERATE_ARTIFACT_OF = {"tf-function-xla": "keras", "ort-cpu": "onnx_decoder",
-                        "ort-cpu-fused": "onnx_decoder_optimized"}
+                        "ort-cpu-fused": "onnx_decoder_optimized", "ort-cpu-int8": "onnx_decoder_int8",
+                        "ort-cpu-int4": "onnx_decoder_int4"}
 
 
 def _numpy_tree(outputs):
@@ -142,7 +143,7 @@ def _ort_generate(facts, decoder_key="onnx_decoder"):
         runner = onnx_generate.GptRunner(_artifact(facts, decoder_key)["path"])
     else:
         runner = onnx_generate.Seq2SeqRunner(_artifact(facts, "onnx_encoder")["path"],
-                                               _artifact(facts, "onnx_decoder")["path"])
+                                               _artifact(facts, decoder_key)["path"])
     load_seconds = time.perf_counter() - start
 
     def make_call(batch, length, new_tokens):
@@ -159,7 +160,7 @@ def load(runtime, task, facts):
         if runtime == "tf-function-xla":
             make_call, seconds = _zoo_generate(facts)
             return make_call, seconds, facts["artifacts"]["keras"]
-        if runtime in ("ort-cpu", "ort-cpu-fused"):
+        if runtime in GENERATE_ARTIFACT_OF and runtime != "tf-function-xla":
             key = GENERATE_ARTIFACT_OF[runtime]
             make_call, seconds = _ort_generate(facts, key)
             decoder = _artifact(facts, key)

@@ -36,6 +36,12 @@ def cmd_export(args):
     if random_weights:
         print(f"{args.model}: built from its preset with random weights (pass a folder or .keras file to export trained weights)")
     options = {k: v for k, v in (("opset", args.opset), ("atol", args.atol)) if v is not None}
+    limits = {k: v for k, v in (("perplexity_increase", args.max_perplexity_increase),
+                                ("bleu_drop", args.max_bleu_drop)) if v is not None}
+    if "perplexity_increase" in limits:
+        limits["perplexity_increase"] /= 100.0  # given in percent
+    if limits:
+        options["quality_limits"] = limits
     report = export(
         model,
         args.out,
@@ -61,7 +67,15 @@ def register(subparsers):
                         "huggingface: a transformers checkpoint folder, BERT/GPT only)")
     p.add_argument("--force", action="store_true", help="replace an existing export folder (after validation)")
     p.add_argument("--optimize", action="store_true", help="also write an ONNX Runtime fused graph")
-    p.add_argument("--quantize", choices=["int8"], default=None, help="also write a dynamic int8 ONNX graph")
+    p.add_argument("--quantize", default=None, metavar="MODES",
+                   help="also write quantized ONNX graphs (forward and past-state decoders): int8 (dynamic), "
+                        "int4 (4-bit weight-only, MatMulNBits), or both: int8,int4")
+    p.add_argument("--max-perplexity-increase", type=float, default=None, metavar="PERCENT",
+                   help="quality gate: a quantized language model may raise held-out perplexity by this "
+                        "many percent (default 2)")
+    p.add_argument("--max-bleu-drop", type=float, default=None, metavar="POINTS",
+                   help="quality gate: a quantized seq2seq decoder may lose this many greedy BLEU points "
+                        "(default 0.5)")
     p.add_argument("--fp16", action="store_true", help="also write a float16 ONNX graph (GPU)")
     p.add_argument("--opset", type=int, default=None, help="ONNX opset, 13..18 (default 17)")
     p.add_argument("--atol", type=float, default=None, help="validation tolerance: max abs diff vs Keras (default 1e-4)")
