@@ -9,6 +9,9 @@ general attention, unidirectional with dot attention and equal vocabularies
 
 import dataclasses
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -123,3 +126,25 @@ def test_lstm_peers_are_registered_for_the_lstm_forward_rows_only():
         suite = bench.load_suite(name)
         lstm_rows = [e for e in suite["models"] if e["model"] in ("lstm-lm-char", "seq2seq-lstm-small")]
         assert lstm_rows and all({"keras-lstm", "torch-lstm"} <= set(e["runtimes"]) for e in lstm_rows)
+
+
+def test_torch_lstm_runs_without_importing_tensorflow(tmp_path):
+    pytest.importorskip("torch")
+    model = zoo.build("lstm-lm-char", dropout=0.0, vocabulary_size=11, num_layers=1, hidden_dim=8)
+    saved = ("lstm_lm", dataclasses.asdict(model.config), str(tmp_path / "model.keras"), None, None, model)
+    model.save(saved[2])
+    facts, _ = _facts(saved, tmp_path)
+    (tmp_path / "facts.json").write_text(json.dumps(facts))
+    script = (
+        "import json, sys\n"
+        "from zoo.bench import peers\n"
+        f"facts = json.load(open({str(tmp_path / 'facts.json')!r}))\n"
+        "make_call, _, artifact = peers.load('torch-lstm', 'forward', facts)\n"
+        "make_call(2, 5, 0)()\n"
+        "assert artifact['max_abs_diff'] <= 1e-5, artifact\n"
+        "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))\n"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=root, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"
