@@ -7,7 +7,9 @@
 
 One concept per module: ``suites`` (loading and validation), ``runtimes``
 (the registry and skip reasons), ``artifacts`` (build + export per model),
-``zoo_runners`` and ``peers`` (how each runtime runs a call), ``measure``
+``zoo_runners`` and ``peers`` (how each runtime runs a call; the LSTM
+peers in ``lstm_peers``, ``lstm_keras``, ``lstm_torch``, ``lstm_weights``, checked
+against ``reference``), ``measure``
 (timing, percentiles, peak RSS), ``flops`` and ``machine`` (GFLOP/s and
 the measured GEMM peak), ``worker`` (one case per process), ``runner``
 (the orchestration), ``records``, ``report`` and ``plots`` (outputs).

@@ -10,6 +10,9 @@ The model is saved as ``model.keras`` (what the
 Keras runtimes load), and exported with ``export.export`` - SavedModel,
 ONNX, the fused and int8 ONNX graphs, the ONNX decoders for generation - so
 each artifact is validated against Keras exactly as users' exports are.
+For the peers that carry the model's weights (``keras-lstm``,
+``torch-lstm``) it also writes the model's logits on every bench input
+(``zoo.bench.reference``), which they check parity with.
 
 If the full export fails (say the fused graph cannot be built), the
 artifacts are retried in smaller groups, so one broken artifact only fails
@@ -20,6 +23,7 @@ import dataclasses
 import os
 import time
 
+from zoo.bench import reference
 from zoo.disk import size_on_disk
 
 EXPORT_ATOL = 1e-3  # random-weight models at benchmark sizes; the measured diff is reported per artifact
@@ -85,14 +89,21 @@ def _produces(options):
     return keys
 
 
+def _one_line(error):
+    return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+
+
 KILLED = "the prepare process died during this export (see the prepare step's error)"
 
 
-def prepare(preset, overrides, folder, needed, seed=0, checkpoint=None):
+def prepare(preset, overrides, folder, needed, seed=0, checkpoint=None, shapes=()):
     """Build ``preset`` and write the ``needed`` artifacts under ``folder``; return the model's facts.
 
     ``needed``: artifact keys (``savedmodel``, ``onnx``, ``onnx_optimized``,
-    ``onnx_int8``, ``onnx_decoder``). ``checkpoint(facts)``, if given, is
+    ``onnx_int8``, ``onnx_decoder``, ``reference_logits``: the model's logits
+    on the bench inputs of every (batch, length, ...) in ``shapes``, which
+    the peers carrying its weights compare with, see ``zoo.bench.reference``).
+    ``checkpoint(facts)``, if given, is
     called whenever an artifact is written, so a process killed during a
     later export (out of memory) still leaves what was done. Returns {"family", "config",
     "parameters", "artifacts": {key: {"path", "size_bytes", "max_abs_diff"}},
@@ -119,6 +130,14 @@ def prepare(preset, overrides, folder, needed, seed=0, checkpoint=None):
         "export_seconds": {},
     }
     wanted = set(needed) - {"keras", "none"}
+    if reference.ARTIFACT in wanted:
+        wanted.discard(reference.ARTIFACT)
+        try:
+            path = reference.write(model, family, facts["config"], shapes, os.path.join(folder, reference.ARTIFACT))
+            facts["artifacts"][reference.ARTIFACT] = {"path": path, "size_bytes": size_on_disk(path),
+                                                      "max_abs_diff": None}
+        except Exception as error:  # recorded: only the peers that compare with it fail
+            facts["errors"][reference.ARTIFACT] = _one_line(error)
     if family == "seq2seq" and wanted & DECODERS:
         wanted.add("onnx_encoder")
     remaining = set(wanted)
@@ -135,7 +154,7 @@ def prepare(preset, overrides, folder, needed, seed=0, checkpoint=None):
             report = export(model, os.path.join(folder, f"export{number}"), atol=EXPORT_ATOL, force=True, **options)
         except Exception as error:  # recorded; smaller groups are tried next
             for key in produces & remaining:
-                facts["errors"][key] = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+                facts["errors"][key] = _one_line(error)
             continue
         facts["export_seconds"][f"export{number}"] = round(time.perf_counter() - start, 2)
         for key, artifact in report["artifacts"].items():

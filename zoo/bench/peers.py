@@ -1,4 +1,4 @@
-"""Peers: what users would otherwise run - keras-hub and Hugging Face transformers (torch).
+"""Peers: what users would otherwise run - keras-hub, Hugging Face transformers (torch), plain Keras / torch LSTMs.
 
 Each peer is built from the zoo model's configuration with random weights
 (no download; speed does not depend on the weights), so both sides do the
@@ -11,6 +11,9 @@ same work:
   ``generate`` (greedy sampler) and transformers' ``generate``
   (``do_sample=False``), both forced to emit exactly ``new_tokens`` tokens.
 
+The LSTM families' peers (``keras-lstm``, ``torch-lstm``) carry the zoo
+model's own weights and check parity with it: ``zoo.bench.lstm_peers``.
+
 ``load(peer, task, facts)`` has the interface of ``zoo.bench.zoo_runners.load``.
 """
 
@@ -19,6 +22,7 @@ import time
 import numpy as np
 
 from zoo.bench import inputs as inputs_lib
+from zoo.bench import lstm_peers
 
 
 # --- keras-hub ----------------------------------------------------------------
@@ -166,6 +170,8 @@ def load(peer, task, facts):
         make_call, seconds = builder(facts, jit_compile=peer == "keras-hub-xla")
     elif peer == "transformers-torch":
         make_call, seconds = (_transformers_generate if task == "generate" else _transformers_forward)(facts)
+    elif peer in lstm_peers.PEERS:  # the zoo's own weights in plain Keras / torch, parity-checked
+        return lstm_peers.load(peer, task, facts)
     else:
         raise ValueError(f"{peer!r} is not a peer.")
     return make_call, seconds, {"path": None, "size_bytes": None, "max_abs_diff": None}

@@ -3,7 +3,8 @@
 A row carries everything the report, the CSV and the plots show: status
 (``ok``, ``skipped``, ``failed``) and its reason, p50/p90/p99 latency,
 throughput, first-call and load time, peak RSS, artifact size, the
-artifact's max abs difference from Keras (from export validation), and the
+artifact's max abs difference from Keras (from export validation; for the
+LSTM peers, from their parity check), and the
 achieved GFLOP/s as a share of the GEMM peak measured in the same run.
 """
 

@@ -3,7 +3,8 @@
 ``report.md`` has a header (date, machine, library versions, measured GEMM
 peak) and one table per model entry: every runtime at every shape, with
 the speed-up against the fastest peer at the same shape (> 1 means faster
-than the best of keras-hub / transformers), then the runtimes that were
+than the best of the peers: keras-hub / transformers, or for the LSTM
+families keras-lstm / torch-lstm), then the runtimes that were
 skipped or failed, each with its reason.
 """
 
@@ -50,9 +51,11 @@ def header(results):
         f"Each case runs in its own process. Per shape: one first call (tracing/compilation included), "
         f"{suite['warmup']} warm-up calls, then up to {suite['iterations']} timed calls (at most "
         f"{suite['max_seconds']} s). Latency p50/p90/p99 in ms; seq/s and tok/s from p50 (tok/s: tokens read "
-        "for forward, tokens generated for generate); load = artifact load (peers: build from config); "
+        "for forward, tokens generated for generate); load = artifact load (peers: build from config; "
+        "keras-lstm / torch-lstm: build from the zoo model's weights); "
         "RSS = peak resident memory of the case's process; Δ = max abs difference from Keras found by "
-        "export validation; GFLOP/s from analytic matmul FLOPs (`zoo.bench.flops`) and % of the fp32 "
+        "export validation (keras-lstm / torch-lstm: their logits vs the zoo model's on the same inputs, "
+        "checked on each shape's untimed first call); GFLOP/s from analytic matmul FLOPs (`zoo.bench.flops`) and % of the fp32 "
         "GEMM peak (int8 graphs count the same FLOPs, so they can pass 100%); "
         "**vs peer** = fastest peer's p50 / this p50 at the same shape (> 1: faster than the best peer); "
         "**bg cores** = CPU cores other processes kept busy during the case (machine busy time minus the "

@@ -131,7 +131,7 @@ def _needed_artifact(runtime, task):
     if task == "generate":
         return GENERATE_ARTIFACT_OF.get(runtime, "none")
     if RUNTIMES[runtime].kind == "peer":
-        return "none"
+        return RUNTIMES[runtime].artifact  # "none" (built in memory) or what the peer reads
     return ARTIFACT_OF[runtime]
 
 
@@ -196,7 +196,7 @@ def run_suite(suite="smoke", out_dir="bench-report", models=None, runtimes=None,
         bar.set_description(f"{label}: build + export {', '.join(n for n in needed if n != 'none') or 'model'}")
         artifacts_dir = os.path.join(work_dir, "artifacts", f"{index}-{label}")
         facts = run_worker({"action": "prepare", "preset": entry["model"], "overrides": entry["overrides"],
-                            "folder": artifacts_dir, "needed": needed,
+                            "folder": artifacts_dir, "needed": needed, "shapes": records_lib.shapes(entry),
                             "seed": suite["seed"]}, work_dir, f"{index}-{label}-prepare", suite["timeout_seconds"])
         bar.update(1)
         # Peers need only the configuration: they still run when the zoo's build or export failed.

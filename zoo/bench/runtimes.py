@@ -2,7 +2,8 @@
 
 This module is only the registry (no TensorFlow import): the code that runs
 a case lives in ``zoo.bench.zoo_runners`` (the zoo model on Keras, TF,
-SavedModel, ONNX Runtime) and ``zoo.bench.peers`` (keras-hub, transformers).
+SavedModel, ONNX Runtime) and ``zoo.bench.peers`` (keras-hub, transformers;
+the LSTM peers in ``zoo.bench.lstm_peers``).
 
 ``tasks`` says what a runtime can do: ``forward`` (one model call) and/or
 ``generate`` (greedy decoding). For generation the zoo's runtime is
@@ -15,8 +16,11 @@ and ``ort-cpu-int4`` (that decoder with int8 / 4-bit weights).
 import dataclasses
 import importlib.util
 
+from zoo.bench import reference
+
 TASKS = ("forward", "generate")
 TRANSFORMER_FAMILIES = ("bert", "gpt")
+LSTM_FAMILIES = ("lstm_lm", "seq2seq")
 ALL_FAMILIES = ("bert", "gpt", "lstm_lm", "seq2seq")
 
 
@@ -26,7 +30,8 @@ class Runtime:
     kind: str  # "zoo" or "peer"
     description: str
     tasks: tuple = ("forward",)
-    artifact: str = "keras"  # which exported file the case loads: keras, savedmodel, onnx, onnx_fused, onnx_int8, none
+    artifact: str = "keras"  # which exported file the case loads: keras, savedmodel, onnx, onnx_fused, onnx_int8,
+    # none, reference_logits (the LSTM peers: the .keras file's weights + the zoo's logits to check parity with)
     uses_tensorflow: bool = True
     device: str = "cpu"  # cpu or gpu
     families: tuple = ALL_FAMILIES
@@ -63,10 +68,16 @@ RUNTIMES = {r.name: r for r in (
     Runtime("transformers-torch", "peer", "Hugging Face transformers on torch (CPU, inference_mode)",
             tasks=("forward", "generate"), artifact="none", uses_tensorflow=False,
             families=TRANSFORMER_FAMILIES, generate_families=("gpt",)),
+    Runtime("keras-lstm", "peer", "the zoo model rebuilt from plain keras.layers.LSTM (Keras' default "
+            "implementation) with the zoo's weights, tf.function; parity-checked", artifact=reference.ARTIFACT,
+            families=LSTM_FAMILIES, generate_families=()),
+    Runtime("torch-lstm", "peer", "the zoo model rebuilt with torch.nn.LSTM with the zoo's weights "
+            "(CPU, inference_mode); parity-checked", artifact=reference.ARTIFACT, uses_tensorflow=False,
+            families=LSTM_FAMILIES, generate_families=()),
 )}
 
 PEER_PACKAGES = {"keras-hub": ("keras_hub",), "keras-hub-xla": ("keras_hub",),
-                 "transformers-torch": ("torch", "transformers")}
+                 "transformers-torch": ("torch", "transformers"), "keras-lstm": (), "torch-lstm": ("torch",)}
 
 
 def _installed(module):

@@ -59,6 +59,7 @@ def run_case(request):
     else:
         from zoo.bench import zoo_runners as module
     make_call, load_seconds, artifact = module.load(runtime, task, facts)
+    # The LSTM peers fill artifact["max_abs_diff"] as their shapes run (zoo.bench.lstm_peers).
     result = {"load_s": load_seconds, "artifact": artifact, "rss_after_load_mb": measure.peak_rss_mb(), "shapes": []}
     if os.environ.get(FAIL_ENV) == runtime:
         raise RuntimeError(f"deliberate failure of {runtime} ({FAIL_ENV}={runtime})")
@@ -83,7 +84,8 @@ def prepare(request):
         _write(request["result_path"], {**facts, "status": "ok", "partial": True})
 
     return artifacts.prepare(request["preset"], request["overrides"], request["folder"],
-                             set(request["needed"]), request.get("seed", 0), checkpoint=checkpoint)
+                             set(request["needed"]), request.get("seed", 0), checkpoint=checkpoint,
+                             shapes=request.get("shapes", ()))
 
 
 def _write(path, result):
