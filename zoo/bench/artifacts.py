@@ -11,6 +11,11 @@ Keras runtimes load), and exported with ``export.export`` - SavedModel,
 ONNX, the fused and int8 ONNX graphs, the ONNX decoders for generation - so
 each artifact is validated against Keras exactly as users' exports are.
 
+Next to them, ``reference.npz`` holds the Keras model's outputs on one small
+fixed batch (``REFERENCE_SHAPE``): a runtime that reads an artifact other
+than the way export validated it (OpenVINO, at its own precision) measures
+its own max abs difference from Keras on it.
+
 If the full export fails (say the fused graph cannot be built), the
 artifacts are retried in smaller groups, so one broken artifact only fails
 the runtimes that need it; each failure is recorded with its error.
@@ -22,6 +27,7 @@ import time
 
 from zoo.disk import size_on_disk
 
+REFERENCE_SHAPE = (2, 8)  # batch, length of the reference batch
 EXPORT_ATOL = 1e-3  # random-weight models at benchmark sizes; the measured diff is reported per artifact
 
 
@@ -60,6 +66,20 @@ def _attempts(needed):
     return attempts
 
 
+def write_reference(model, family, config, path):
+    """Save fixed inputs (``input:<name>``) and the model's outputs (``output:<name>``; one unnamed output: ``output:``)."""
+    import numpy as np
+
+    from zoo.bench import inputs as inputs_lib
+
+    x = inputs_lib.forward_inputs(family, config, *REFERENCE_SHAPE)
+    y = model(x, training=False)
+    outputs = {f"output:{k}": np.asarray(v, np.float32) for k, v in y.items()} if isinstance(y, dict) else {
+        "output:": np.asarray(y, np.float32)}
+    np.savez(path, **{f"input:{k}": v for k, v in x.items()}, **outputs)
+    return path
+
+
 KILLED = "the prepare process died during this export (see the prepare step's error)"
 
 
@@ -93,6 +113,8 @@ def prepare(preset, overrides, folder, needed, seed=0, checkpoint=None):
         "errors": {},
         "export_seconds": {},
     }
+    if set(needed) & {"onnx", "onnx_int8"}:
+        facts["reference"] = write_reference(model, family, facts["config"], os.path.join(folder, "reference.npz"))
     wanted = set(needed) - {"keras", "none"}
     if family == "seq2seq" and "onnx_decoder" in wanted:
         wanted.add("onnx_encoder")
