@@ -79,6 +79,24 @@ def test_gpu_runtimes_are_skipped_with_a_reason_without_gpu():
     assert skip_reason("ort-cpu", "bert", "forward", machine) is None
 
 
+def test_openvino_runtimes_are_skipped_with_a_reason(monkeypatch):
+    from zoo.bench import machine as machine_lib
+    from zoo.bench import runtimes
+
+    without_bf16 = {"openvino_cpu_capabilities": ["FP32", "INT8"]}
+    with_bf16 = {"openvino_cpu_capabilities": ["BF16", "FP32", "INT8"]}
+    assert "no decode loop" in skip_reason("ov-cpu-int8", "gpt", "generate", with_bf16)
+    if importlib.util.find_spec("openvino"):
+        assert "FP32" in machine_lib.openvino_facts()["openvino_cpu_capabilities"]
+        assert skip_reason("ov-cpu", "seq2seq", "forward", without_bf16) is None
+        assert skip_reason("ov-cpu-bf16", "gpt", "generate", with_bf16) is None
+        reason = skip_reason("ov-cpu-bf16", "bert", "forward", without_bf16)
+        assert "no bf16" in reason and "FP32, INT8" in reason
+    monkeypatch.setattr(runtimes, "_installed", lambda module: module != "openvino")
+    for name in runtimes.OPENVINO_RUNTIMES:
+        assert skip_reason(name, "bert", "forward", with_bf16) == "not installed: openvino (pip install -e '.[openvino]')"
+
+
 def test_flops_match_the_published_bert_base_count():
     base = dict(num_layers=12, hidden_dim=768, intermediate_dim=3072, num_heads=12, vocabulary_size=30522)
     gflop = flops.forward_flops("bert", base, 1, 128) / 1e9
