@@ -2,7 +2,7 @@
 
 This module is only the registry (no TensorFlow import): the code that runs
 a case lives in ``zoo.bench.zoo_runners`` (the zoo model on Keras, TF,
-SavedModel, ONNX Runtime) and ``zoo.bench.peers`` (keras-hub, transformers).
+SavedModel, ONNX Runtime, OpenVINO) and ``zoo.bench.peers`` (keras-hub, transformers).
 
 ``tasks`` says what a runtime can do: ``forward`` (one model call) and/or
 ``generate`` (greedy decoding). For generation the zoo's runtime is
@@ -17,9 +17,14 @@ fp32 (the precision hint set explicitly: OpenVINO's CPU default is bf16 on
 CPUs with AMX / AVX-512 BF16), ``ov-cpu-bf16`` the same graph with bf16
 inference precision (only where OpenVINO's CPU plugin lists ``BF16``) and
 ``ov-cpu-int8`` onnxruntime's dynamic-int8 graph (``DynamicQuantizeLinear`` +
-``MatMulInteger``, which OpenVINO's ONNX frontend reads). The fused graph
-(``onnx_optimized``) uses onnxruntime's contrib operators and is not offered
-to OpenVINO.
+``MatMulInteger``, which OpenVINO's ONNX frontend reads and computes as
+onnxruntime does, though slower than its own fp32 graph: measured 2-6x at
+bert-mini / gpt-mini batch 1; it is kept to show that). OpenVINO also reads
+the fused graph (``onnx_optimized``: onnxruntime's contrib operators
+MultiHeadAttention, SkipLayerNormalization, FastGelu / BiasGelu; tried on the
+tiny GPT and BERT, 2e-8 / 2e-7 from onnxruntime), but it is not offered as a
+runtime: those fusions are written for onnxruntime's kernels, and OpenVINO
+makes its own fusions from the plain graph.
 """
 
 import dataclasses
