@@ -21,6 +21,10 @@ set explicitly (``INFERENCE_PRECISION_HINT``): ``"f32"`` unless asked.
 ``OPTIMIZATION_CAPABILITIES`` (see :func:`cpu_capabilities`); elsewhere
 OpenVINO would quietly fall back to f32, so this raises instead.
 
+Threads: the ``LATENCY`` performance hint (one stream running each call on
+all the cores OpenVINO picks), the setting for the single calls that
+``zoo bench`` times; ``threads`` pins ``INFERENCE_NUM_THREADS``.
+
 numpy and openvino only, imported when a session is opened, so the
 ``zoo bench`` workers can use it without TensorFlow.
 """
