@@ -10,13 +10,30 @@ each row's output runs up to and including its stop token.
     runner = GptRunner("artifacts/gpt2/onnx/gpt2_decoder/1/model.onnx")
     runner.generate([[464, 3290], [15496]], max_new_tokens=20, stop_token_ids=[50256])
 
+The runtime is only "run one step": each runner takes a path (opened with
+onnxruntime, as above) or an already open session-like object - anything with
+``onnxruntime.InferenceSession``'s ``get_inputs()`` and ``run(output_names,
+feed)``, such as ``export.openvino.session.OpenVinoSession`` - and the prompt
+layout, cache handling and greedy loop here are the same for every runtime:
+
+    runner = GptRunner(ov_session("artifacts/gpt2/onnx/gpt2_decoder/1/model.onnx"))  # OpenVINO, same tokens
+
 The inputs' meanings are declared in ``export.onnx.contract``; the README has
 the same loop written against onnxruntime and numpy alone.
 """
 
+import os
+
 import numpy as np
 
 from export.onnx.session import ort_session
+
+
+def _session(path_or_session):
+    """An onnxruntime session of a path, or the given session-like object as it is."""
+    if isinstance(path_or_session, (str, bytes, os.PathLike)):
+        return ort_session(path_or_session)
+    return path_or_session
 
 
 def _stop_array(stop_token_ids):
@@ -45,10 +62,13 @@ def _greedy_tail(first_logits, step, batch, max_new_tokens, stop_token_ids):
 
 
 class GptRunner:
-    """Greedy decoding over a GPT ``_decoder`` ONNX graph (fixed-size KV cache)."""
+    """Greedy decoding over a GPT ``_decoder`` ONNX graph (fixed-size KV cache).
 
-    def __init__(self, decoder_path):
-        self.session = ort_session(decoder_path)
+    ``decoder``: the graph's path (onnxruntime) or an open session-like object.
+    """
+
+    def __init__(self, decoder):
+        self.session = _session(decoder)
         shape = {i.name: i.shape for i in self.session.get_inputs()}["past_key_values"]
         self.layers, self.heads, self.head_dim = shape[1], shape[4], shape[5]
 
@@ -106,11 +126,11 @@ class GptRunner:
 
 
 class Seq2SeqRunner:
-    """Greedy translation over a seq2seq ``_encoder`` + ``_decoder`` ONNX pair."""
+    """Greedy translation over a seq2seq ``_encoder`` + ``_decoder`` ONNX pair (paths or open sessions)."""
 
-    def __init__(self, encoder_path, decoder_path):
-        self.encoder = ort_session(encoder_path)
-        self.decoder = ort_session(decoder_path)
+    def __init__(self, encoder, decoder):
+        self.encoder = _session(encoder)
+        self.decoder = _session(decoder)
 
     @staticmethod
     def _source(prompts):

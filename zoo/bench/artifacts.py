@@ -14,6 +14,11 @@ For the peers that carry the model's weights (``keras-lstm``,
 ``torch-lstm``) it also writes the model's logits on every bench input
 (``zoo.bench.reference``), which they check parity with.
 
+Next to them, ``reference.npz`` holds the Keras model's outputs on one small
+fixed batch (``zoo.bench.reference.write_batch``): a runtime that reads an artifact other
+than the way export validated it (OpenVINO, at its own precision) measures
+its own max abs difference from Keras on it.
+
 If the full export fails (say the fused graph cannot be built), the
 artifacts are retried in smaller groups, so one broken artifact only fails
 the runtimes that need it; each failure is recorded with its error.
@@ -129,6 +134,8 @@ def prepare(preset, overrides, folder, needed, seed=0, checkpoint=None, shapes=(
         "errors": {},
         "export_seconds": {},
     }
+    if set(needed) & {"onnx", "onnx_int8"}:
+        facts["reference"] = reference.write_batch(model, family, facts["config"], os.path.join(folder, "reference.npz"))
     wanted = set(needed) - {"keras", "none"}
     if reference.ARTIFACT in wanted:
         wanted.discard(reference.ARTIFACT)

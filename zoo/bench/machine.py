@@ -14,7 +14,7 @@ import time
 from zoo import cpu
 
 LIBRARIES = ("tensorflow", "keras", "keras-hub", "tf2onnx", "onnx", "onnxruntime", "onnxruntime-gpu",
-             "torch", "transformers", "numpy", "zoo")
+             "openvino", "torch", "transformers", "numpy", "zoo")
 
 
 def _cpu_model():
@@ -99,12 +99,27 @@ def gemm_peak(size=2048, repeats=8):
     return results
 
 
+def openvino_facts():
+    """OpenVINO's CPU plugin capabilities (``BF16`` decides ``ov-cpu-bf16``); None when OpenVINO is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("openvino") is None:
+        return {"openvino_cpu_capabilities": None}
+    from export.openvino.session import cpu_capabilities
+
+    try:
+        return {"openvino_cpu_capabilities": cpu_capabilities()}
+    except Exception as error:  # a broken install: recorded, and the OpenVINO runtimes then fail with it
+        return {"openvino_cpu_capabilities": None, "openvino_probe_error": f"{type(error).__name__}: {error}"[:300]}
+
+
 def devices():
-    """GPUs TensorFlow sees and onnxruntime's execution providers (for skip reasons)."""
+    """GPUs TensorFlow sees, onnxruntime's execution providers and OpenVINO's CPU capabilities (for skip reasons)."""
     import onnxruntime
     import tensorflow as tf
 
     return {
         "tensorflow_gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
         "onnxruntime_providers": list(onnxruntime.get_available_providers()),
+        **openvino_facts(),
     }

@@ -1,4 +1,7 @@
-"""Reference logits: the zoo Keras model's output on every bench input of a suite entry.
+"""Reference outputs of the zoo Keras model, written by the prepare step for runtimes
+that must measure their own difference from it.
+
+* ``write``: its logits on every bench input of a suite entry, per shape.
 
 Peers that carry the zoo model's weights (``keras-lstm``, ``torch-lstm``)
 must prove they compute the same function before their times mean
@@ -8,6 +11,10 @@ output on the same inputs (``zoo.bench.inputs``, same seed) with
 ``max_abs_diff``, which needs only numpy - the torch peer's process never
 imports TensorFlow - and reads the reference one batch row at a time, so
 the comparison adds about one row's logits to the peer's peak memory.
+
+* ``write_batch``: its inputs and every output on one small fixed batch
+  (``BATCH_SHAPE``), for runtimes that read an exported artifact other than
+  the way export validated it (OpenVINO, at its own precision).
 """
 
 import os
@@ -17,6 +24,7 @@ import numpy as np
 from zoo.bench import inputs as inputs_lib
 
 ARTIFACT = "reference_logits"
+BATCH_SHAPE = (2, 8)  # batch, length of write_batch's inputs
 
 
 def file_name(batch, length):
@@ -65,3 +73,13 @@ def max_abs_diff(folder, batch, length, logits):
     if rows != logits.shape[0]:
         raise ValueError(f"Logits have {logits.shape[0]} rows, the reference {rows}.")
     return worst
+
+
+def write_batch(model, family, config, path):
+    """Save fixed inputs (``input:<name>``) and the model's outputs (``output:<name>``; one unnamed output: ``output:``)."""
+    x = inputs_lib.forward_inputs(family, config, *BATCH_SHAPE)
+    y = model(x, training=False)
+    outputs = {f"output:{k}": np.asarray(v, np.float32) for k, v in y.items()} if isinstance(y, dict) else {
+        "output:": np.asarray(y, np.float32)}
+    np.savez(path, **{f"input:{k}": v for k, v in x.items()}, **outputs)
+    return path

@@ -30,7 +30,7 @@ def _fmt(value, digits=1, scale=1.0):
 def header(results):
     m, v = results["machine"], results["machine"].get("versions", {})
     libraries = ", ".join(f"{name} {v[name]}" for name in ("tensorflow", "keras", "keras-hub", "onnxruntime",
-                                                           "torch", "transformers") if v.get(name))
+                                                           "openvino", "torch", "transformers") if v.get(name))
     gemm = m.get("gemm")
     peak = (f"fp32 GEMM peak measured in this run: **{gemm['peak_gflops']:.0f} GFLOP/s** "
             f"({gemm['size']}² matmul; TensorFlow {gemm['tensorflow']:.0f}, NumPy {gemm['numpy']:.0f})"
@@ -55,7 +55,9 @@ def header(results):
         "keras-lstm / torch-lstm: build from the zoo model's weights); "
         "RSS = peak resident memory of the case's process; Δ = max abs difference from Keras found by "
         "export validation (keras-lstm / torch-lstm: their logits vs the zoo model's on the same inputs, "
-        "checked on each shape's untimed first call); GFLOP/s from analytic matmul FLOPs (`zoo.bench.flops`) and % of the fp32 "
+        "checked on each shape's untimed first call; OpenVINO `ov-*` forward rows: measured by the case itself "
+        "on a fixed 2×8 batch at its own precision, after the timing; `ov-*` generation rows: not measured); "
+        "GFLOP/s from analytic matmul FLOPs (`zoo.bench.flops`) and % of the fp32 "
         "GEMM peak (int8 graphs count the same FLOPs, so they can pass 100%); "
         "**vs peer** = fastest peer's p50 / this p50 at the same shape (> 1: faster than the best peer); "
         "**bg cores** = CPU cores other processes kept busy during the case (machine busy time minus the "

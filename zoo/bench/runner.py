@@ -147,7 +147,7 @@ def _probe(work_dir):
     result = run_worker({"action": "probe"}, work_dir, "probe", PROBE_TIMEOUT)
     if result["status"] != "ok":
         facts = machine_lib.describe()
-        facts.update(tensorflow_gpus=[], onnxruntime_providers=[], gemm=None, probe_error=result["error"])
+        facts.update(tensorflow_gpus=[], onnxruntime_providers=[], openvino_cpu_capabilities=None, gemm=None, probe_error=result["error"])
         return facts
     return result
 

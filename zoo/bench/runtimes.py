@@ -2,15 +2,31 @@
 
 This module is only the registry (no TensorFlow import): the code that runs
 a case lives in ``zoo.bench.zoo_runners`` (the zoo model on Keras, TF,
-SavedModel, ONNX Runtime) and ``zoo.bench.peers`` (keras-hub, transformers;
+SavedModel, ONNX Runtime, OpenVINO) and ``zoo.bench.peers`` (keras-hub, transformers;
 the LSTM peers in ``zoo.bench.lstm_peers``).
 
 ``tasks`` says what a runtime can do: ``forward`` (one model call) and/or
 ``generate`` (greedy decoding). For generation the zoo's runtime is
 ``tf-function-xla`` (``zoo.generate``: one XLA-compiled loop), ``ort-cpu``
-(the exported ONNX decoder with past state, stepped by onnxruntime) and
+(the exported ONNX decoder with past state, stepped by onnxruntime),
 ``ort-cpu-fused`` (GPT: the same decoder with fused attention), ``ort-cpu-int8``
-and ``ort-cpu-int4`` (that decoder with int8 / 4-bit weights).
+and ``ort-cpu-int4`` (that decoder with int8 / 4-bit weights) and ``ov-cpu``
+/ ``ov-cpu-bf16`` (the float decoder stepped by OpenVINO).
+
+OpenVINO (``ov-*``, the optional ``openvino`` extra) reads the zoo's ONNX
+artifacts as they are, like ONNX Runtime: ``ov-cpu`` the plain export in
+fp32 (the precision hint set explicitly: OpenVINO's CPU default is bf16 on
+CPUs with AMX / AVX-512 BF16), ``ov-cpu-bf16`` the same graph with bf16
+inference precision (only where OpenVINO's CPU plugin lists ``BF16``) and
+``ov-cpu-int8`` onnxruntime's dynamic-int8 graph (``DynamicQuantizeLinear`` +
+``MatMulInteger``, which OpenVINO's ONNX frontend reads and computes as
+onnxruntime does, though slower than its own fp32 graph: measured 2-6x at
+bert-mini / gpt-mini batch 1; it is kept to show that). OpenVINO also reads
+the fused graph (``onnx_optimized``: onnxruntime's contrib operators
+MultiHeadAttention, SkipLayerNormalization, FastGelu / BiasGelu; tried on the
+tiny GPT and BERT, 2e-8 / 2e-7 from onnxruntime), but it is not offered as a
+runtime: those fusions are written for onnxruntime's kernels, and OpenVINO
+makes its own fusions from the plain graph.
 """
 
 import dataclasses
@@ -57,6 +73,15 @@ RUNTIMES = {r.name: r for r in (
             "MatMulNBits); generation: the int4 decoder (GPT: made from the fused one)",
             tasks=("forward", "generate"), artifact="onnx_int4", uses_tensorflow=False,
             generate_families=("gpt", "seq2seq")),
+    Runtime("ov-cpu", "zoo", "OpenVINO CPU on the tf2onnx export, fp32 (precision hint f32); "
+            "generation: the ONNX decoder with past state", tasks=("forward", "generate"), artifact="onnx",
+            uses_tensorflow=False, generate_families=("gpt", "seq2seq")),
+    Runtime("ov-cpu-bf16", "zoo", "OpenVINO CPU on the tf2onnx export with bf16 inference precision "
+            "(CPUs with AVX-512 BF16 / AMX); generation: the ONNX decoder with past state",
+            tasks=("forward", "generate"), artifact="onnx", uses_tensorflow=False,
+            generate_families=("gpt", "seq2seq")),
+    Runtime("ov-cpu-int8", "zoo", "OpenVINO CPU on the dynamic-int8 graph (export quantize='int8'), fp32 elsewhere",
+            artifact="onnx_int8", uses_tensorflow=False),
     Runtime("tf-gpu", "zoo", "tf.function on /GPU:0", device="gpu"),
     Runtime("ort-cuda", "zoo", "ONNX Runtime CUDAExecutionProvider on the tf2onnx export",
             artifact="onnx", uses_tensorflow=False, device="gpu"),
@@ -78,6 +103,7 @@ RUNTIMES = {r.name: r for r in (
 
 PEER_PACKAGES = {"keras-hub": ("keras_hub",), "keras-hub-xla": ("keras_hub",),
                  "transformers-torch": ("torch", "transformers"), "keras-lstm": (), "torch-lstm": ("torch",)}
+OPENVINO_RUNTIMES = ("ov-cpu", "ov-cpu-bf16", "ov-cpu-int8")
 
 
 def _installed(module):
@@ -87,14 +113,16 @@ def _installed(module):
 def skip_reason(runtime_name, family, task, machine):
     """Why ``runtime_name`` cannot run this (family, task) here, or None if it can.
 
-    ``machine`` is the probe's result (GPUs seen by TensorFlow, onnxruntime providers).
+    ``machine`` is the probe's result (GPUs seen by TensorFlow, onnxruntime
+    providers, OpenVINO's CPU capabilities).
     """
     runtime = RUNTIMES[runtime_name]
     if task not in runtime.tasks:
         if runtime.kind == "zoo" and task == "generate":
             return ("generation runs on tf-function-xla (zoo.generate's compiled loop), ort-cpu "
-                    "(ONNX decoder), ort-cpu-fused (fused GPT decoder) and ort-cpu-int8 / ort-cpu-int4 "
-                    "(quantized decoders); this runtime has no decode loop")
+                    "(ONNX decoder), ort-cpu-fused (fused GPT decoder), ort-cpu-int8 / ort-cpu-int4 "
+                    "(quantized decoders) and ov-cpu / ov-cpu-bf16 (the ONNX decoder on OpenVINO); "
+                    "this runtime has no decode loop")
         return f"{runtime_name} does not support task {task!r}"
     families = runtime.generate_families if task == "generate" else runtime.families
     if family not in families:
@@ -105,6 +133,14 @@ def skip_reason(runtime_name, family, task, machine):
         missing = [m for m in PEER_PACKAGES[runtime_name] if not _installed(m)]
         if missing:
             return f"not installed: {', '.join(missing)} (pip install -e '.[hf]')"
+    if runtime_name in OPENVINO_RUNTIMES:
+        if not _installed("openvino"):
+            return "not installed: openvino (pip install -e '.[openvino]')"
+        capabilities = machine.get("openvino_cpu_capabilities")
+        if runtime_name == "ov-cpu-bf16" and "BF16" not in (capabilities or []):
+            found = ", ".join(capabilities) if capabilities else "not probed"
+            return ("no bf16: OpenVINO's CPU plugin lists no BF16 capability on this CPU (it needs AVX-512 BF16 "
+                    f"or AMX; OPTIMIZATION_CAPABILITIES: {found})")
     if runtime_name == "tf-gpu" and not machine.get("tensorflow_gpus"):
         return "no GPU: TensorFlow sees no GPU device (install the 'gpu' extra on a CUDA machine)"
     if runtime_name == "ort-cuda" and "CUDAExecutionProvider" not in machine.get("onnxruntime_providers", []):

@@ -3,11 +3,17 @@
 ``load(runtime, task, facts)`` returns ``(make_call, load_seconds, artifact)``:
 ``make_call(batch, length, new_tokens)`` prepares inputs for one shape
 (outside the timing) and returns a no-argument function that runs the
-model once and blocks until the result is on the host (numpy). ``facts`` is
+model once and blocks until the result is on the host (numpy). An
+``artifact["check"]``, if present, is called by the worker after the timing
+(so first calls stay cold) and returns facts that replace the artifact's:
+the OpenVINO runtimes measure their own max abs difference from Keras there. ``facts`` is
 what ``zoo.bench.artifacts.prepare`` wrote: family, config, artifact paths.
 
-Imports are local to each runtime so an ONNX Runtime case never imports
-TensorFlow (its peak memory is then onnxruntime's own).
+Imports are local to each runtime so an ONNX Runtime or OpenVINO case never
+imports TensorFlow (its peak memory is then the runtime's own). OpenVINO
+cases open the same ONNX files through ``export.openvino.session``, whose
+sessions answer ``get_inputs()`` / ``run()`` as onnxruntime's do, so forward
+calls and the greedy loops are the same code for both runtimes.
 """
 
 import time
@@ -18,11 +24,14 @@ from zoo.bench import inputs as inputs_lib
 
 ARTIFACT_OF = {"keras-eager": "keras", "tf-function": "keras", "tf-function-xla": "keras", "tf-gpu": "keras",
                "savedmodel": "savedmodel", "ort-cpu": "onnx", "ort-cpu-fused": "onnx_optimized",
-               "ort-cpu-int8": "onnx_int8", "ort-cpu-int4": "onnx_int4", "ort-cuda": "onnx"}
+               "ort-cpu-int8": "onnx_int8", "ort-cpu-int4": "onnx_int4", "ort-cuda": "onnx",
+               "ov-cpu": "onnx", "ov-cpu-bf16": "onnx", "ov-cpu-int8": "onnx_int8"}
 # Generation: the artifact each zoo runtime decodes with.
 GENERATE_ARTIFACT_OF = {"tf-function-xla": "keras", "ort-cpu": "onnx_decoder",
                         "ort-cpu-fused": "onnx_decoder_optimized", "ort-cpu-int8": "onnx_decoder_int8",
-                        "ort-cpu-int4": "onnx_decoder_int4"}
+                        "ort-cpu-int4": "onnx_decoder_int4", "ov-cpu": "onnx_decoder", "ov-cpu-bf16": "onnx_decoder"}
+# OpenVINO's inference precision per runtime (always explicit: its CPU default is bf16 where the CPU has it).
+OPENVINO_PRECISION = {"ov-cpu": "f32", "ov-cpu-bf16": "bf16", "ov-cpu-int8": "f32"}
 
 
 def _numpy_tree(outputs):
@@ -95,13 +104,41 @@ def _savedmodel_forward(facts):
     return make_call, load_seconds
 
 
-def _ort_forward(runtime, facts):
-    providers = ("CUDAExecutionProvider", "CPUExecutionProvider") if runtime == "ort-cuda" else ("CPUExecutionProvider",)
-    start = time.perf_counter()
+def _session_opener(runtime):
+    """``open(path)`` -> an onnxruntime session, or an OpenVINO one with the same ``get_inputs`` / ``run``."""
+    if runtime.startswith("ov-"):
+        from export.openvino.session import ov_session
+
+        return lambda path: ov_session(path, precision=OPENVINO_PRECISION[runtime])
     from export.onnx.session import ort_session
 
-    session = ort_session(_artifact(facts, ARTIFACT_OF[runtime])["path"], providers)
+    providers = ("CUDAExecutionProvider", "CPUExecutionProvider") if runtime == "ort-cuda" else ("CPUExecutionProvider",)
+    return lambda path: ort_session(path, providers)
+
+
+def own_max_abs_diff(session, reference_path):
+    """Max abs difference of ``session``'s outputs from Keras on ``zoo.bench.artifacts``' reference batch."""
+    data = np.load(reference_path)
+    names = [i.name for i in session.get_inputs()]
+    outputs = session.run(None, {n: data[f"input:{n}"] for n in names})
+    output_names = [o.name for o in session.get_outputs()]
+    if len(output_names) == 1 and "output:" in data:
+        expected = {output_names[0]: data["output:"]}
+    else:
+        expected = {n: data[f"output:{n}"] for n in output_names if f"output:{n}" in data}
+    diffs = [float(np.max(np.abs(out - expected[n]))) for n, out in zip(output_names, outputs) if n in expected]
+    return max(diffs) if diffs else None
+
+
+def _onnx_forward(runtime, facts):
+    start = time.perf_counter()
+    session = _session_opener(runtime)(_artifact(facts, ARTIFACT_OF[runtime])["path"])
     load_seconds = time.perf_counter() - start
+    artifact = _artifact(facts, ARTIFACT_OF[runtime])
+    if runtime.startswith("ov-"):  # export validated the graph in onnxruntime: OpenVINO's own difference, measured
+        reference = facts.get("reference")
+        artifact = {**artifact, "max_abs_diff": None,
+                    "check": lambda: {"max_abs_diff": own_max_abs_diff(session, reference) if reference else None}}
     names = [i.name for i in session.get_inputs()]
 
     def make_call(batch, length, _):
@@ -109,7 +146,7 @@ def _ort_forward(runtime, facts):
         feed = {n: x[n] for n in names}
         return lambda: session.run(None, feed)
 
-    return make_call, load_seconds
+    return make_call, load_seconds, artifact
 
 
 def _zoo_generate(facts):
@@ -134,16 +171,18 @@ def _zoo_generate(facts):
     return make_call, load_seconds
 
 
-def _ort_generate(facts, decoder_key="onnx_decoder"):
-    from export.onnx import generate as onnx_generate
-
+def _onnx_generate(runtime, facts):
+    """The greedy loop of ``export.onnx.generate`` over the runtime's decoder (onnxruntime or OpenVINO)."""
     family = facts["family"]
     start = time.perf_counter()
+    from export.onnx import generate as onnx_generate
+
+    open_session = _session_opener(runtime)
     if family == "gpt":
-        runner = onnx_generate.GptRunner(_artifact(facts, decoder_key)["path"])
+        runner = onnx_generate.GptRunner(open_session(_artifact(facts, GENERATE_ARTIFACT_OF[runtime])["path"]))
     else:
-        runner = onnx_generate.Seq2SeqRunner(_artifact(facts, "onnx_encoder")["path"],
-                                               _artifact(facts, decoder_key)["path"])
+        runner = onnx_generate.Seq2SeqRunner(open_session(_artifact(facts, "onnx_encoder")["path"]),
+                                               open_session(_artifact(facts, GENERATE_ARTIFACT_OF[runtime])["path"]))
     load_seconds = time.perf_counter() - start
 
     def make_call(batch, length, new_tokens):
@@ -160,20 +199,23 @@ def load(runtime, task, facts):
         if runtime == "tf-function-xla":
             make_call, seconds = _zoo_generate(facts)
             return make_call, seconds, facts["artifacts"]["keras"]
-        if runtime in GENERATE_ARTIFACT_OF and runtime != "tf-function-xla":
+        if runtime in GENERATE_ARTIFACT_OF:
             key = GENERATE_ARTIFACT_OF[runtime]
-            make_call, seconds = _ort_generate(facts, key)
+            make_call, seconds = _onnx_generate(runtime, facts)
             decoder = _artifact(facts, key)
             encoder = facts["artifacts"].get("onnx_encoder") or {}
             size = decoder["size_bytes"] + encoder.get("size_bytes", 0)
-            return make_call, seconds, {**decoder, "size_bytes": size}
+            artifact = {**decoder, "size_bytes": size}
+            if runtime.startswith("ov-"):  # the decoder was validated in onnxruntime, not in OpenVINO
+                artifact["max_abs_diff"] = None
+            return make_call, seconds, artifact
         raise ValueError(f"{runtime} has no generation loop.")
     if runtime in ("keras-eager", "tf-function", "tf-function-xla", "tf-gpu"):
         make_call, seconds = _tf_forward(runtime, facts)
     elif runtime == "savedmodel":
         make_call, seconds = _savedmodel_forward(facts)
-    elif runtime.startswith("ort-"):
-        make_call, seconds = _ort_forward(runtime, facts)
+    elif runtime.startswith(("ort-", "ov-")):
+        return _onnx_forward(runtime, facts)
     else:
         raise ValueError(f"{runtime!r} is not a zoo runtime.")
     return make_call, seconds, _artifact(facts, ARTIFACT_OF[runtime])

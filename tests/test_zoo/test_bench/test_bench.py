@@ -79,6 +79,24 @@ def test_gpu_runtimes_are_skipped_with_a_reason_without_gpu():
     assert skip_reason("ort-cpu", "bert", "forward", machine) is None
 
 
+def test_openvino_runtimes_are_skipped_with_a_reason(monkeypatch):
+    from zoo.bench import machine as machine_lib
+    from zoo.bench import runtimes
+
+    without_bf16 = {"openvino_cpu_capabilities": ["FP32", "INT8"]}
+    with_bf16 = {"openvino_cpu_capabilities": ["BF16", "FP32", "INT8"]}
+    assert "no decode loop" in skip_reason("ov-cpu-int8", "gpt", "generate", with_bf16)
+    if importlib.util.find_spec("openvino"):
+        assert "FP32" in machine_lib.openvino_facts()["openvino_cpu_capabilities"]
+        assert skip_reason("ov-cpu", "seq2seq", "forward", without_bf16) is None
+        assert skip_reason("ov-cpu-bf16", "gpt", "generate", with_bf16) is None
+        reason = skip_reason("ov-cpu-bf16", "bert", "forward", without_bf16)
+        assert "no bf16" in reason and "FP32, INT8" in reason
+    monkeypatch.setattr(runtimes, "_installed", lambda module: module != "openvino")
+    for name in runtimes.OPENVINO_RUNTIMES:
+        assert skip_reason(name, "bert", "forward", with_bf16) == "not installed: openvino (pip install -e '.[openvino]')"
+
+
 def test_flops_match_the_published_bert_base_count():
     base = dict(num_layers=12, hidden_dim=768, intermediate_dim=3072, num_heads=12, vocabulary_size=30522)
     gflop = flops.forward_flops("bert", base, 1, 128) / 1e9
@@ -124,6 +142,11 @@ def test_smoke_results_schema(smoke):
     assert generated and all(r["new_tokens"] for r in generated)
     onnx_rows = [r for r in ok if r["runtime"] == "ort-cpu" and r["task"] == "forward"]
     assert all(r["artifact_bytes"] > 0 and r["max_abs_diff_vs_keras"] < 1e-3 for r in onnx_rows)
+    if importlib.util.find_spec("openvino"):  # OpenVINO's own difference, measured in its case
+        openvino_rows = [r for r in ok if r["runtime"] == "ov-cpu"]
+        assert openvino_rows and all(r["max_abs_diff_vs_keras"] < 1e-4 for r in openvino_rows)
+    else:
+        assert all(r["status"] == "skipped" and "openvino" in r["reason"] for r in rows if r["runtime"] == "ov-cpu")
     assert any(r["speedup_vs_best_peer"] for r in ok if r["kind"] == "zoo")
     with open(os.path.join(out, "results.csv"), encoding="utf-8") as file:
         table = list(csv.DictReader(file))
