@@ -78,3 +78,18 @@ def generate_flops(family, c, batch, prompt, new_tokens):
     if family == "seq2seq":
         return batch * (prompt * _seq2seq_encoder(c) + new_tokens * _seq2seq_decoder_step(c, prompt))
     raise ValueError(f"No generation FLOP formula for family {family!r}.")
+
+
+WEIGHT_BYTES = {"int4": 0.5, "int8": 1.0, "bf16": 2.0}  # per parameter, by the runtime's name; float32 otherwise
+
+
+def decode_bytes_per_step(family, c, runtime, parameters, batch, prompt, new_tokens):
+    """Bytes one decoding step must read from memory: every weight once (at the runtime's
+    weight width) plus, for GPT, the key/value cache over the mean context
+    (prompt + new_tokens / 2) of every row. A lower bound on traffic - what the
+    memory-bandwidth limit of a decode rate is computed from."""
+    width = next((b for suffix, b in WEIGHT_BYTES.items() if runtime.endswith(suffix)), 4.0)
+    total = parameters * width
+    if family == "gpt":
+        total += 2 * c["num_layers"] * c["hidden_dim"] * 4 * batch * (prompt + new_tokens / 2)
+    return total

@@ -99,6 +99,22 @@ def gemm_peak(size=2048, repeats=8):
     return results
 
 
+def memory_bandwidth(megabytes=512, repeats=7):
+    """Measured memory read bandwidth, GB/s: the median time of summing a float64 array far
+    larger than any cache (what decoding one token at batch 1 is bound by: reading every weight)."""
+    import numpy as np
+
+    values = np.ones(megabytes * 2**20 // 8)
+    values.sum()  # warm-up: page faults
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        values.sum()
+        times.append(time.perf_counter() - start)
+    times.sort()
+    return {"megabytes": megabytes, "read_gb_per_s": values.nbytes / times[len(times) // 2] / 1e9}
+
+
 def openvino_facts():
     """OpenVINO's CPU plugin capabilities (``BF16`` decides ``ov-cpu-bf16``); None when OpenVINO is not installed."""
     import importlib.util

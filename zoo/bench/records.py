@@ -17,7 +17,7 @@ FIELDS = (
     "p50_ms", "p90_ms", "p99_ms", "mean_ms", "min_ms", "iterations",
     "sequences_per_s", "tokens_per_s", "first_call_s", "load_s", "peak_rss_mb", "artifact_bytes",
     "max_abs_diff_vs_keras", "parameters", "gflop_per_call", "gflops_per_s", "percent_of_peak",
-    "background_cores",
+    "bytes_per_step", "percent_of_bandwidth", "background_cores",
 )
 
 
@@ -55,8 +55,14 @@ def _gflop(entry, family, config, batch, length, new_tokens):
         return None
 
 
-def measured(suite_name, entry, family, runtime, kind, result, facts, peak_gflops):
-    """Rows for a case whose worker returned a result (some shapes may have failed)."""
+def measured(suite_name, entry, family, runtime, kind, result, facts, peak_gflops, bandwidth_gb_s=None):
+    """Rows for a case whose worker returned a result (some shapes may have failed).
+
+    Generation rows also get ``percent_of_bandwidth``: steps per second (the
+    prompt step included) times the bytes a step must read
+    (``flops.decode_bytes_per_step``), as a share of the memory read bandwidth
+    measured in the same run.
+    """
     artifact = result.get("artifact") or {}
     rows = []
     by_shape = {(s["batch_size"], s["sequence_length"], s["new_tokens"]): s for s in result.get("shapes", [])}
@@ -85,6 +91,12 @@ def measured(suite_name, entry, family, runtime, kind, result, facts, peak_gflop
         )
         if peak_gflops and row["gflops_per_s"] is not None:
             row["percent_of_peak"] = 100.0 * row["gflops_per_s"] / peak_gflops
+        if entry["task"] == "generate" and facts.get("parameters"):
+            row["bytes_per_step"] = flops_lib.decode_bytes_per_step(
+                family, facts["config"], runtime, facts["parameters"], batch, length, new_tokens)
+            if bandwidth_gb_s:
+                steps_per_s = new_tokens / seconds
+                row["percent_of_bandwidth"] = 100.0 * steps_per_s * row["bytes_per_step"] / (bandwidth_gb_s * 1e9)
         rows.append(row)
     return rows
 

@@ -35,6 +35,12 @@ def header(results):
     peak = (f"fp32 GEMM peak measured in this run: **{gemm['peak_gflops']:.0f} GFLOP/s** "
             f"({gemm['size']}² matmul; TensorFlow {gemm['tensorflow']:.0f}, NumPy {gemm['numpy']:.0f})"
             if gemm else f"GEMM probe failed: {m.get('probe_error')}")
+    bandwidth = m.get("memory_bandwidth")
+    if bandwidth:
+        peak += (f"; memory read bandwidth measured in this run: **{bandwidth['read_gb_per_s']:.1f} GB/s** "
+                 f"(sum of a {bandwidth['megabytes']} MB array; generation rows' **% bw** = steps/s, prompt "
+                 "step included, × the bytes a step must read - every weight at the runtime's width plus "
+                 "GPT's key/value cache over the mean context - over it)")
     suite = results["suite"]
     return [
         f"# zoo bench — suite `{suite['name']}`",
@@ -75,7 +81,7 @@ def model_table(results, label):
     lines = [f"## {label} — {first['task']} ({first['family']}, preset `{first['preset']}`, {params})", ""]
     columns = ["runtime", "batch", "length"] + (["new"] if generate else []) + [
         "p50 ms", "p90 ms", "p99 ms", "seq/s", "tok/s", "first call s", "load s", "RSS MB", "size MB",
-        "Δ vs Keras", "GFLOP/s", "% peak", "vs peer", "bg cores"]
+        "Δ vs Keras", "GFLOP/s", "% peak"] + (["% bw"] if generate else []) + ["vs peer", "bg cores"]
     lines += ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     ok = sorted((r for r in rows if r["status"] == "ok"),
                 key=lambda r: (r["batch_size"], r["sequence_length"], r["new_tokens"] or 0))
@@ -87,8 +93,8 @@ def model_table(results, label):
             [str(r["new_tokens"])] if generate else []) + [
             _fmt(r["p50_ms"], 2), _fmt(r["p90_ms"], 2), _fmt(r["p99_ms"], 2), _fmt(r["sequences_per_s"], 1),
             _fmt(r["tokens_per_s"], 0), _fmt(r["first_call_s"], 2), _fmt(r["load_s"], 2), _fmt(r["peak_rss_mb"], 0),
-            _fmt(r["artifact_bytes"], 1, 1 / 2**20), diff, _fmt(r["gflops_per_s"], 1), _fmt(r["percent_of_peak"], 1),
-            speedup, _fmt(r["background_cores"], 2)]
+            _fmt(r["artifact_bytes"], 1, 1 / 2**20), diff, _fmt(r["gflops_per_s"], 1), _fmt(r["percent_of_peak"], 1)] + (
+            [_fmt(r["percent_of_bandwidth"], 1)] if generate else []) + [speedup, _fmt(r["background_cores"], 2)]
         lines.append("| " + " | ".join(cells) + " |")
     if not ok:
         lines.append("| (no runtime measured) |" + " |" * (len(columns) - 1))

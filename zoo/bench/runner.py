@@ -147,7 +147,8 @@ def _probe(work_dir):
     result = run_worker({"action": "probe"}, work_dir, "probe", PROBE_TIMEOUT)
     if result["status"] != "ok":
         facts = machine_lib.describe()
-        facts.update(tensorflow_gpus=[], onnxruntime_providers=[], openvino_cpu_capabilities=None, gemm=None, probe_error=result["error"])
+        facts.update(tensorflow_gpus=[], onnxruntime_providers=[], openvino_cpu_capabilities=None, gemm=None,
+                     memory_bandwidth=None, probe_error=result["error"])
         return facts
     return result
 
@@ -185,6 +186,7 @@ def run_suite(suite="smoke", out_dir="bench-report", models=None, runtimes=None,
     bar.set_description("probe (machine, GEMM peak)")
     machine = _probe(work_dir)
     peak = (machine.get("gemm") or {}).get("peak_gflops")
+    bandwidth = (machine.get("memory_bandwidth") or {}).get("read_gb_per_s")
     bar.update(1)
     rows, model_facts = [], {}
     timing = {k: suite[k] for k in ("warmup", "iterations", "max_seconds")}
@@ -222,7 +224,8 @@ def run_suite(suite="smoke", out_dir="bench-report", models=None, runtimes=None,
                            "shapes": records_lib.shapes(entry), **timing}
                 result = run_worker(request, work_dir, f"{index}-{label}-{runtime}", suite["timeout_seconds"])
                 if result["status"] == "ok":
-                    rows += records_lib.measured(suite["name"], entry, family, runtime, kind, result, case_facts, peak)
+                    rows += records_lib.measured(suite["name"], entry, family, runtime, kind, result, case_facts, peak,
+                                                 bandwidth)
                 else:
                     rows += records_lib.not_run(suite["name"], entry, family, runtime, kind, "failed",
                                                 result["error"], facts)

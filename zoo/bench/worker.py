@@ -47,6 +47,7 @@ def probe():
     facts = machine.describe()
     facts.update(machine.devices())
     facts["gemm"] = machine.gemm_peak()
+    facts["memory_bandwidth"] = machine.memory_bandwidth()
     return facts
 
 
