@@ -24,6 +24,12 @@ def test_cli_errors(tmp_path, capsys):
     assert main(["export", "gpt-nano", "--out", str(tmp_path / "y"), "--opset", "21",
                  "--set", "num_layers=1"]) == 2
     assert "opset must be between" in capsys.readouterr().err
+    assert main(["export", "gpt-nano", "--formats", "onnx", "--out", str(tmp_path / "z"), "--quantize", "int3"]) == 2
+    assert "Unknown quantize mode(s) ['int3']; valid: int8, int4" in capsys.readouterr().err
+    assert main(["export", "gpt-nano", "--formats", "onnx", "--out", str(tmp_path / "z"), "--quantize", "int4",
+                 "--max-bleu-drop", "-1", "--set", "num_layers=1"]) == 2
+    assert "bleu_drop limit must be a number >= 0" in capsys.readouterr().err
+    assert not (tmp_path / "z").exists()
 
 
 def test_cli_validation_failure_exits_non_zero_and_writes_nothing(tmp_path, capsys):

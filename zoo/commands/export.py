@@ -29,9 +29,10 @@ def cmd_export(args):
     from export import export
     from zoo.overrides import parse_overrides
 
-    from export.arguments import check_formats
+    from export.arguments import check_formats, check_quantize
 
-    check_formats(args.formats)  # a bad format fails before a (slow) model build
+    check_formats(args.formats)  # a bad format or quantize mode fails before a (slow) model build
+    check_quantize(args.quantize)
     model, random_weights = _load(args.model, parse_overrides(args.set))
     if random_weights:
         print(f"{args.model}: built from its preset with random weights (pass a folder or .keras file to export trained weights)")

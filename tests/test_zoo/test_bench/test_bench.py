@@ -103,6 +103,17 @@ def test_flops_match_the_published_bert_base_count():
     assert 21.0 < gflop < 23.5  # ~2 x 85M encoder parameters x 128 tokens + attention
 
 
+def test_decode_bytes_count_weights_at_the_runtime_width_and_the_cache():
+    gpt2 = dict(num_layers=12, hidden_dim=768)
+    weights = 124_439_808
+    fp32 = flops.decode_bytes_per_step("gpt", gpt2, "ort-cpu", weights, 1, 16, 64)
+    cache = 2 * 12 * 768 * 4 * (16 + 32)
+    assert fp32 == weights * 4 + cache
+    assert flops.decode_bytes_per_step("gpt", gpt2, "ort-cpu-int4", weights, 1, 16, 64) == weights / 2 + cache
+    assert flops.decode_bytes_per_step("gpt", gpt2, "ov-cpu-bf16", weights, 4, 16, 64) == weights * 2 + 4 * cache
+    assert flops.decode_bytes_per_step("seq2seq", {}, "ort-cpu-int8", 1000, 1, 16, 64) == 1000
+
+
 @pytest.mark.slow
 def test_smoke_writes_every_output(smoke):
     out, results = smoke
@@ -137,9 +148,13 @@ def test_smoke_results_schema(smoke):
     if not HAS_TORCH_PEER:  # installed without the hf extra: the peer is skipped, saying what to install
         assert all(r["status"] == "skipped" and "hf" in r["reason"] for r in rows if r["runtime"] == "transformers-torch")
     assert {("gpt-nano-smoke", "tf-function-xla"), ("gpt-nano-smoke", "ort-cpu"),
-            ("gpt-nano-smoke", "ort-cpu-fused")} <= measured
+            ("gpt-nano-smoke", "ort-cpu-fused"), ("gpt-nano-smoke", "ort-cpu-int4")} <= measured
     generated = [r for r in ok if r["task"] == "generate"]
     assert generated and all(r["new_tokens"] for r in generated)
+    assert machine["memory_bandwidth"]["read_gb_per_s"] > 0
+    assert all(r["bytes_per_step"] > 0 and r["percent_of_bandwidth"] > 0 for r in generated)
+    int4 = next(r for r in generated if r["runtime"] == "ort-cpu-int4")
+    assert int4["bytes_per_step"] < next(r for r in generated if r["runtime"] == "ort-cpu")["bytes_per_step"]
     onnx_rows = [r for r in ok if r["runtime"] == "ort-cpu" and r["task"] == "forward"]
     assert all(r["artifact_bytes"] > 0 and r["max_abs_diff_vs_keras"] < 1e-3 for r in onnx_rows)
     if importlib.util.find_spec("openvino"):  # OpenVINO's own difference, measured in its case
