@@ -61,42 +61,14 @@ def _greedy_tail(first_logits, step, batch, max_new_tokens, stop_token_ids):
     return outputs
 
 
-class _BoundCache:
-    """The decoder's cache kept in two onnxruntime buffers that the steps read and write
-    in turn (I/O binding): the cache never goes through numpy between steps, where
-    ``session.run`` would hand every step's ``present_key_values`` back as a new array."""
-
-    def __init__(self, session, cache):
-        from onnxruntime import OrtValue
-
-        self.session = session
-        self.buffers = [OrtValue.ortvalue_from_numpy(cache), OrtValue.ortvalue_from_numpy(np.empty_like(cache))]
-        self.current = 0
-
-    def run(self, feed):
-        """Logits of one decoder call with ``feed`` (every input but the cache)."""
-        binding = self.session.io_binding()
-        for name, value in feed.items():
-            binding.bind_cpu_input(name, value)
-        binding.bind_ortvalue_input("past_key_values", self.buffers[self.current])
-        binding.bind_output("logits")  # outputs come back in the order they were bound
-        binding.bind_ortvalue_output("present_key_values", self.buffers[1 - self.current])
-        self.session.run_with_iobinding(binding)
-        self.current = 1 - self.current
-        return binding.get_outputs()[0].numpy()
-
-
 class GptRunner:
     """Greedy decoding over a GPT ``_decoder`` ONNX graph (fixed-size KV cache).
 
     ``decoder``: the graph's path (onnxruntime) or an open session-like object.
-    ``bind_cache``: with onnxruntime, keep the cache in its own buffers between
-    steps (:class:`_BoundCache`); False passes it through numpy every step.
     """
 
-    def __init__(self, decoder, bind_cache=True):
+    def __init__(self, decoder):
         self.session = _session(decoder)
-        self.bind_cache = bool(bind_cache)
         shape = {i.name: i.shape for i in self.session.get_inputs()}["past_key_values"]
         self.layers, self.heads, self.head_dim = shape[1], shape[4], shape[5]
 
@@ -123,33 +95,17 @@ class GptRunner:
 
     def generate(self, prompts, max_new_tokens, stop_token_ids=None, return_first_logits=False):
         ids, pad, key_mask, cache, prompt_end = self._layout(prompts, max_new_tokens)
-        run = self._cache_runner(cache)
-        first = run(ids, 0, key_mask, -pad)[:, -1]  # the whole prompt at once
+        logits, cache = self._run(ids, cache, 0, key_mask, -pad)  # the whole prompt at once
+        first = logits[:, -1]
+        state = {"cache": cache}
 
         def step(token, i):
             column = prompt_end + i - 1
-            return run(token[:, None], column, key_mask, column - pad)[:, 0]
+            logits, state["cache"] = self._run(token[:, None], state["cache"], column, key_mask, column - pad)
+            return logits[:, 0]
 
         out = _greedy_tail(first, step, len(prompts), max_new_tokens, stop_token_ids)
         return (out, first) if return_first_logits else out
-
-    def _cache_runner(self, cache):
-        """``run(tokens, index, key_mask, first_position_id) -> logits``, carrying the cache:
-        bound to onnxruntime buffers when the session is onnxruntime's, else through numpy."""
-        def feed(tokens, index, key_mask, first_position_id):
-            return {"token_ids": tokens, "cache_index": np.array(index, np.int32),
-                    "key_padding_mask": key_mask, "first_position_id": first_position_id.astype(np.int32)}
-
-        if self.bind_cache and hasattr(self.session, "io_binding"):
-            bound = _BoundCache(self.session, cache)
-            return lambda *args: bound.run(feed(*args))
-        state = {"cache": cache}
-
-        def run(*args):
-            logits, state["cache"] = self._run(args[0], state["cache"], *args[1:])
-            return logits
-
-        return run
 
     def window_logits(self, token_ids):
         """Logits (B, T, V) of (B, T) windows read from an empty cache: the decoder
