@@ -88,6 +88,26 @@ def _positive_ints(value, where, problems, allow_empty=False):
     return value
 
 
+def _context_problems(entry, presets):
+    """Shapes longer than the model's context (prompt + new tokens for generation), named."""
+    preset = presets.get(entry["model"])
+    if preset is None:
+        return []
+    context = {**preset.config, **entry["overrides"]}.get("max_sequence_length") or 0
+    if not context:
+        return []
+    new = max(entry["new_tokens"] or [0])
+    longest = max(entry["sequence_lengths"] or [0])
+    source_side = preset.family == "seq2seq"  # the source and the target each have their own context
+    needed = longest if source_side else longest + new
+    if needed <= context and (not source_side or 1 + new <= context):
+        return []
+    what = "sequence length" if entry["task"] == "forward" else (
+        "source length / 1 + new tokens" if source_side else "prompt + new tokens")
+    return [f"{entry['label']!r}: {what} up to {max(needed, 1 + new if source_side else 0)} exceeds "
+            f"the model's context (max_sequence_length {context}); use shorter lengths"]
+
+
 def validate_suite(raw, source="<dict>"):
     """Check every field of ``raw``; raise one SuiteError naming every problem."""
     from zoo.presets import PRESETS
@@ -146,6 +166,8 @@ def validate_suite(raw, source="<dict>"):
             "overrides": overrides,
             "runtimes": list(dict.fromkeys(r for r in runtimes if r in RUNTIMES)),
         })
+    for entry in checked:
+        problems += _context_problems(entry, PRESETS)
     labels = [e["label"] for e in checked]
     duplicates = sorted({(lab) for lab in labels if labels.count(lab) > 1})
     if duplicates:

@@ -55,6 +55,20 @@ def test_unknown_model_runtime_and_fields_are_all_named():
     assert "unknown task 'train'" in text and "batch_sizes" in text and "iterations" in text
 
 
+def test_shapes_beyond_the_model_context_are_refused_before_anything_runs():
+    raw = {"models": [{"model": "gpt-mini", "label": "long", "task": "generate", "sequence_lengths": [16, 100],
+                       "new_tokens": [64]},
+                      {"model": "bert-tiny", "sequence_lengths": [64], "overrides": {"max_sequence_length": 32}},
+                      {"model": "gpt-mini", "label": "fits", "task": "generate", "sequence_lengths": [64],
+                       "new_tokens": [64]}]}
+    with pytest.raises(suites.SuiteError) as error:
+        suites.validate_suite(raw)
+    text = str(error.value)
+    assert "'long': prompt + new tokens up to 164 exceeds the model's context (max_sequence_length 128)" in text
+    assert "'bert-tiny': sequence length up to 64 exceeds the model's context (max_sequence_length 32)" in text
+    assert "'fits'" not in text
+
+
 def test_select_rejects_unknown_model_and_runtime():
     suite = bench.load_suite("smoke")
     with pytest.raises(suites.SuiteError, match="its models: "):
