@@ -2,9 +2,10 @@
 
 * ``latency_<model>.png``: p50 latency of every measured runtime (bars; the
   whisker reaches p90), one group per shape; peers are hatched.
-* ``throughput_<model>.png``: tokens/s against batch size, one line per
-  runtime (generated tokens for ``generate`` entries, tokens read for
-  ``forward``), drawn when the entry has more than one batch size or is a
+* ``throughput_<model>.png``: tokens/s against batch size (or, with one
+  batch size and several lengths, against the sequence / prompt length), one
+  line per runtime (generated tokens for ``generate`` entries, tokens read
+  for ``forward``), drawn when the entry has more than one shape or is a
   generation entry.
 """
 
@@ -63,24 +64,40 @@ def write_plots(results, out_dir):
         written.append(name)
 
         batches = sorted({r["batch_size"] for r in rows})
-        if len(batches) > 1 or rows[0]["task"] == "generate":
-            fig, ax = plt.subplots(figsize=(6, 4))
-            for rt in runtimes:
-                for other in sorted({(r["sequence_length"], r["new_tokens"]) for r in rows if r["runtime"] == rt}):
-                    points = sorted((r["batch_size"], r["tokens_per_s"]) for r in rows
-                                    if r["runtime"] == rt and (r["sequence_length"], r["new_tokens"]) == other)
-                    suffix = f" len {other[0]}" + (f"+{other[1]}" if other[1] else "")
-                    ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=rt + suffix,
-                            linestyle="--" if any(r["kind"] == "peer" for r in rows if r["runtime"] == rt) else "-")
-            ax.set_xlabel("batch size")
-            ax.set_xscale("log", base=2)
-            ax.set_xticks(batches, [str(b) for b in batches])
-            ax.set_ylabel("tokens/s (generated)" if rows[0]["task"] == "generate" else "tokens/s (read)")
-            ax.set_title(f"{label}: tokens/s by batch size — peers dashed")
-            ax.legend(fontsize=7)
-            fig.tight_layout()
-            name = f"throughput_{_safe(label)}.png"
-            fig.savefig(os.path.join(out_dir, name), dpi=110)
-            plt.close(fig)
-            written.append(name)
+        lengths = sorted({r["sequence_length"] for r in rows})
+        if len(batches) > 1 or len(lengths) > 1 or rows[0]["task"] == "generate":
+            written.append(_throughput_plot(plt, label, rows, runtimes, batches, lengths, out_dir))
     return written
+
+
+def _throughput_plot(plt, label, rows, runtimes, batches, lengths, out_dir):
+    """Tokens/s against batch size (several batch sizes) or else against sequence / prompt
+    length, one line per runtime and remaining shape; the legend beside the axes."""
+    axis = "batch_size" if len(batches) > 1 or len(lengths) == 1 else "sequence_length"
+    ticks = batches if axis == "batch_size" else lengths
+    generate = rows[0]["task"] == "generate"
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for rt in runtimes:
+        own = [r for r in rows if r["runtime"] == rt]
+        peer = own[0]["kind"] == "peer"
+        others = sorted({(r["batch_size"], r["sequence_length"], r["new_tokens"]) for r in own})
+        for other in dict.fromkeys((o[0] if axis == "sequence_length" else o[1], o[2]) for o in others):
+            points = sorted((r[axis], r["tokens_per_s"]) for r in own
+                            if ((r["batch_size"] if axis == "sequence_length" else r["sequence_length"]),
+                                r["new_tokens"]) == other)
+            fixed = f" b{other[0]}" if axis == "sequence_length" else f" len {other[0]}"
+            suffix = fixed + (f" +{other[1]}" if other[1] else "")
+            ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=rt + suffix,
+                    linestyle="--" if peer else "-")
+    if axis == "batch_size":
+        ax.set_xscale("log", base=2)
+    ax.set_xticks(ticks, [str(t) for t in ticks])
+    ax.set_xlabel("batch size" if axis == "batch_size" else ("prompt length" if generate else "sequence length"))
+    ax.set_ylabel("tokens/s (generated, prompt step included)" if generate else "tokens/s (read)")
+    ax.set_title(f"{label}: tokens/s by {ax.get_xlabel()} — peers dashed")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.tight_layout()
+    name = f"throughput_{_safe(label)}.png"
+    fig.savefig(os.path.join(out_dir, name), dpi=110)
+    plt.close(fig)
+    return name
