@@ -140,11 +140,14 @@ def decoder_quality(info, reference_paths, quantized_paths, limits=None, whole_s
     limits = {**DEFAULT_LIMITS, **(limits or {})}
     if info.tokenizer is None:
         return {"measured": False, "note": "no tokenizer: the model has no text to be scored on"}
-    if info.family == "gpt":
-        return _gpt_quality(info, reference_paths, quantized_paths, limits, whole_split)
-    if info.family == "seq2seq":
-        return _seq2seq_quality(info, reference_paths, quantized_paths, limits, whole_split)
-    return {"measured": False, "note": f"no decoder task metric for the {info.family} family"}
+    scorers = {"gpt": _gpt_quality, "seq2seq": _seq2seq_quality}
+    if info.family not in scorers:
+        return {"measured": False, "note": f"no decoder task metric for the {info.family} family"}
+    try:
+        return scorers[info.family](info, reference_paths, quantized_paths, limits, whole_split)
+    except Exception as error:  # noqa: BLE001 - e.g. the held-out text has characters the tokenizer lacks
+        return {"measured": False, "note": "the held-out text could not be scored with this model's tokenizer",
+                "error": f"{type(error).__name__}: {str(error).strip()[:200]}"}
 
 
 def describe_failure(key, quality):
