@@ -93,6 +93,16 @@ def test_seq2seq_quantized_decoder_is_scored_by_bleu(tmp_path):
     assert info.family == "seq2seq"
 
 
+def test_text_the_tokenizer_cannot_read_is_recorded_not_fatal(tmp_path):
+    import text_models
+
+    text_model = text_models.gpt_text_model("character")  # letters a-t: Shakespeare has more
+    report = export(text_model, tmp_path / "letters", formats=["onnx"], quantize="int4")
+    quality = report["artifacts"]["onnx_decoder_int4"]["quantization"]["task"]
+    assert quality["measured"] is False and "could not be scored" in quality["note"] and quality["error"]
+    assert not report["artifacts"]["onnx_decoder_int4"]["validation"]["gate"]
+
+
 def test_a_failed_quality_gate_writes_nothing_and_names_the_limit(tmp_path, monkeypatch):
     def over_the_limit(info, reference, quantized, limits=None, whole_split=False):
         return {"measured": True, "keras": 6.0, "artifact": 6.6, "change": 0.1,
