@@ -101,8 +101,8 @@ def test_opset_out_of_range(tmp_path, opset):
 
 
 def test_bad_quantize_and_atol(tmp_path):
-    with pytest.raises(ExportError, match="quantize must be one of"):
-        export(tiny_model("gpt"), tmp_path / "x", quantize="int4")
+    with pytest.raises(ExportError, match=r"Unknown quantize mode\(s\) \['int3'\]; valid: int8, int4"):
+        export(tiny_model("gpt"), tmp_path / "x", quantize="int3")
     with pytest.raises(ExportError, match="atol must be a positive number"):
         export(tiny_model("gpt"), tmp_path / "x", atol=0)
 

@@ -17,7 +17,8 @@ from harness import REPO_ROOT
 
 README = pathlib.Path(REPO_ROOT) / "README.md"
 ARTIFACTS = {
-    "gpt": {"onnx", "onnx_decoder", "onnx_optimized", "onnx_decoder_optimized", "onnx_int8", "onnx_fp16"},
+    "gpt": {"onnx", "onnx_decoder", "onnx_optimized", "onnx_decoder_optimized", "onnx_int8", "onnx_decoder_int8",
+            "onnx_fp16"},
     "seq2seq": {"onnx", "onnx_encoder", "onnx_decoder"},
 }
 

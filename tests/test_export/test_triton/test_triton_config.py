@@ -18,7 +18,7 @@ from export.onnx.contract import graph_signature
 from serving_exports import exported
 
 TYPES = {"float32": model_config_pb2.TYPE_FP32, "int32": model_config_pb2.TYPE_INT32}
-UNBATCHED = {"tiny_gpt_decoder", "tiny_gpt_decoder_optimized"}  # cache_index is a scalar
+UNBATCHED = {"tiny_gpt_decoder", "tiny_gpt_decoder_optimized", "tiny_gpt_decoder_int8"}  # cache_index is a scalar
 
 
 def _entries(folder):
