@@ -28,6 +28,8 @@ import sys
 import tempfile
 import time
 
+import result_files
+
 CHILD = r"""
 import json, os, sys, time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -88,16 +90,11 @@ def main(argv=None):
               "preset": args.preset, "shape": "batch 1, prompt 16, 64 new, greedy", "seconds": times,
               "medians": medians, "warm_over_keras_hub": medians["zoo warm"] / medians["keras-hub"],
               "cold_over_keras_hub": medians["zoo cold"] / medians["keras-hub"]}
-    stem = os.path.join(args.out, "first_call_cache-" + cpu.cpu_kind().lower().replace("/", "-").replace(" ", "-"))
-    os.makedirs(args.out, exist_ok=True)
-    with open(stem + ".json", "w", encoding="utf-8") as file:
-        json.dump(result, file, indent=2)
     lines = [f"# First generation call of a fresh process, {args.preset} ({result['date_utc']} UTC, {result['cpu_kind']})",
              "", f"{result['shape']}; median of {args.repeats} processes each.", "",
              "| | first call | / keras-hub |", "|---|---|---|"]
     lines += [f"| {k} | {v:.2f} s | {v / medians['keras-hub']:.2f}× |" for k, v in medians.items()]
-    with open(stem + ".md", "w", encoding="utf-8") as file:
-        file.write("\n".join(lines) + "\n")
+    result_files.write(args.out, "first_call_cache", result, "\n".join(lines), result["cpu_kind"])
     print("\n".join(lines))
     return 0
 

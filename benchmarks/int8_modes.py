@@ -26,7 +26,6 @@ the answer differs between AVX2-only and VNNI machines. Writes
 """
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -35,6 +34,7 @@ import time
 
 import numpy as np
 
+import result_files
 import zoo
 from export import export, task_metrics, validate
 from export.inputs import validation_batches
@@ -138,12 +138,7 @@ def main(argv=None):
         for folder in args.folders:
             result["models"].append(measure(folder, scratch, args.runs))
     result["load_average_at_end"] = list(os.getloadavg())
-    stem = "int8_modes-" + result["cpu"]["kind"].lower().replace("/", "-").replace(" ", "-")
-    os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, stem + ".json"), "w", encoding="utf-8") as file:
-        json.dump(result, file, indent=2)
-    with open(os.path.join(args.out, stem + ".md"), "w", encoding="utf-8") as file:
-        file.write(markdown(result) + "\n")
+    result_files.write(args.out, "int8_modes", result, markdown(result), result["cpu"]["kind"])
     print(markdown(result))
 
 

@@ -13,13 +13,14 @@ further calls, in one process (random weights). Writes
 """
 
 import argparse
-import json
 import os
 import statistics
 import sys
 import time
 
 import numpy as np
+
+import result_files
 
 
 def main(argv=None):
@@ -51,15 +52,10 @@ def main(argv=None):
             print(f"prompt {prompt_length} chunk {chunk}: first {first:.1f} s, {64 / median:.1f} tok/s", flush=True)
     kind = cpu.cpu_kind()
     result = {"date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "cpu_kind": kind, "rows": rows}
-    stem = os.path.join(args.out, "prefill_chunk-" + kind.lower().replace("/", "-").replace(" ", "-"))
-    os.makedirs(args.out, exist_ok=True)
-    with open(stem + ".json", "w", encoding="utf-8") as file:
-        json.dump(result, file, indent=2)
     lines = [f"# XLA loop prompt chunk, gpt2, batch 1, 64 new tokens ({result['date_utc']} UTC, {kind})", "",
              "| prompt | chunk | tokens/s (median of 3) | first call |", "|---|---|---|---|"]
     lines += [f"| {r['prompt']} | {r['chunk']} | {r['tokens_per_s']:.1f} | {r['first_call_s']:.1f} s |" for r in rows]
-    with open(stem + ".md", "w", encoding="utf-8") as file:
-        file.write("\n".join(lines) + "\n")
+    result_files.write(args.out, "prefill_chunk", result, "\n".join(lines), kind)
     print("\n".join(lines))
     return 0
 

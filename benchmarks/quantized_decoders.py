@@ -18,13 +18,13 @@ Writes ``quantized_decoders-<kind>.json`` and ``.md`` into ``--out``.
 """
 
 import argparse
-import json
 import os
 import statistics
 import sys
 import tempfile
 import time
 
+import result_files
 import zoo
 from export import export, quality_gate
 from export.model_info import describe
@@ -118,12 +118,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     result = {"date": time.strftime("%Y-%m-%d"), "cpu": cpu.describe(), "cpu_kind": cpu.cpu_kind(),
               "models": [measure(folder, args.runs) for folder in args.folders]}
-    os.makedirs(args.out, exist_ok=True)
-    stem = os.path.join(args.out, f"quantized_decoders-{cpu.cpu_kind().lower().replace('/', '-').replace(' ', '-')}")
-    with open(stem + ".json", "w", encoding="utf-8") as file:
-        json.dump(result, file, indent=2)
-    with open(stem + ".md", "w", encoding="utf-8") as file:
-        file.write(_markdown(result))
+    result_files.write(args.out, "quantized_decoders", result, _markdown(result), result["cpu_kind"])
     print(_markdown(result))
     return 0
 

@@ -57,6 +57,8 @@ import sys
 import tempfile
 import time
 
+import result_files
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -419,9 +421,8 @@ def main(argv=None):
     args = parse_args(argv)
     names = SETTINGS if args.settings == "all" else (args.settings,)
     about = machine()
-    slug = about["cpu"]["kind"].lower().replace("/", "-").replace("+", "-").replace(" ", "-")
     os.makedirs(args.out, exist_ok=True)
-    stem = os.path.join(args.out, f"training_peer-{slug}")
+    stem = result_files.stem(args.out, "training_peer", about["cpu"]["kind"])
     report = read_json(stem + ".json") if os.path.isfile(stem + ".json") else {"settings": {}}
     report["machine"] = about
     lines = []

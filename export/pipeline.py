@@ -196,9 +196,7 @@ class _Run:
     def _gate_perplexity(self, key, task, result):
         if "keras" not in task or "perplexity" not in task.get("task", ""):
             return
-        limit = self.quality_limits["perplexity_increase"]
-        increase = task["artifact"] / task["keras"] - 1.0
-        task.update(change=increase, limit={"perplexity_increase": limit}, passed=bool(increase <= limit))
+        task.update(quality_gate.perplexity_verdict(task["keras"], task["artifact"], self.quality_limits))
         if not task["passed"]:
             result.update(gate=True, passed=False, error=quality_gate.describe_failure(key, task))
 

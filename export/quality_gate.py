@@ -42,6 +42,13 @@ def _agreement(reference_rows, quantized_rows):
             "identical_rows": identical, "rows": len(reference_rows)}
 
 
+def perplexity_verdict(keras_perplexity, artifact_perplexity, limits):
+    """{"change", "limit", "passed"} of a quantized language model against the float one."""
+    limit = {**DEFAULT_LIMITS, **(limits or {})}["perplexity_increase"]
+    increase = artifact_perplexity / keras_perplexity - 1.0
+    return {"change": increase, "limit": {"perplexity_increase": limit}, "passed": bool(increase <= limit)}
+
+
 def _gpt_quality(info, reference_paths, quantized_paths, limits, whole_split):
     x, y = task_metrics.held_out_windows(info, max_windows=EXPORT_SAMPLE["windows"], whole_split=whole_split)
     if x is None:
@@ -58,7 +65,6 @@ def _gpt_quality(info, reference_paths, quantized_paths, limits, whole_split):
         quantized_nll += task_metrics.negative_log_likelihood(quantized.window_logits(x[start:start + 64]),
                                                               y[start:start + 64])[0]
     keras_ppl, quantized_ppl = float(np.exp(keras_nll / count)), float(np.exp(quantized_nll / count))
-    increase = quantized_ppl / keras_ppl - 1.0
 
     prompts_count = len(x) if whole_split else EXPORT_SAMPLE["prompts"]
     limit = info.config.get("max_sequence_length") or 10**9
@@ -72,9 +78,7 @@ def _gpt_quality(info, reference_paths, quantized_paths, limits, whole_split):
         "examples": int(count),
         "keras": keras_ppl,
         "artifact": quantized_ppl,
-        "change": increase,
-        "limit": {"perplexity_increase": limits["perplexity_increase"]},
-        "passed": bool(increase <= limits["perplexity_increase"]),
+        **perplexity_verdict(keras_ppl, quantized_ppl, limits),
         "greedy_agreement": {**agreement, "prompt_tokens": len(prompts[0]), "new_tokens": new_tokens},
     }
 

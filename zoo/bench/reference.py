@@ -83,3 +83,18 @@ def write_batch(model, family, config, path):
         "output:": np.asarray(y, np.float32)}
     np.savez(path, **{f"input:{k}": v for k, v in x.items()}, **outputs)
     return path
+
+
+def batch_max_abs_diff(session, reference_path):
+    """Max abs difference of ``session``'s outputs (an onnxruntime-like session) from the
+    Keras outputs ``write_batch`` saved, on the same inputs; None if no output is shared."""
+    data = np.load(reference_path)
+    names = [i.name for i in session.get_inputs()]
+    outputs = session.run(None, {n: data[f"input:{n}"] for n in names})
+    output_names = [o.name for o in session.get_outputs()]
+    if len(output_names) == 1 and "output:" in data:
+        expected = {output_names[0]: data["output:"]}
+    else:
+        expected = {n: data[f"output:{n}"] for n in output_names if f"output:{n}" in data}
+    diffs = [float(np.max(np.abs(out - expected[n]))) for n, out in zip(output_names, outputs) if n in expected]
+    return max(diffs) if diffs else None

@@ -6,7 +6,8 @@
 model once and blocks until the result is on the host (numpy). An
 ``artifact["check"]``, if present, is called by the worker after the timing
 (so first calls stay cold) and returns facts that replace the artifact's:
-the OpenVINO runtimes measure their own max abs difference from Keras there. ``facts`` is
+the OpenVINO runtimes measure their own max abs difference from Keras there
+(``zoo.bench.reference.batch_max_abs_diff``). ``facts`` is
 what ``zoo.bench.artifacts.prepare`` wrote: family, config, artifact paths.
 
 Imports are local to each runtime so an ONNX Runtime or OpenVINO case never
@@ -21,6 +22,7 @@ import time
 import numpy as np
 
 from zoo.bench import inputs as inputs_lib
+from zoo.bench import reference as reference_lib
 
 ARTIFACT_OF = {"keras-eager": "keras", "tf-function": "keras", "tf-function-xla": "keras", "tf-gpu": "keras",
                "savedmodel": "savedmodel", "ort-cpu": "onnx", "ort-cpu-fused": "onnx_optimized",
@@ -116,20 +118,6 @@ def _session_opener(runtime):
     return lambda path: ort_session(path, providers)
 
 
-def own_max_abs_diff(session, reference_path):
-    """Max abs difference of ``session``'s outputs from Keras on ``zoo.bench.artifacts``' reference batch."""
-    data = np.load(reference_path)
-    names = [i.name for i in session.get_inputs()]
-    outputs = session.run(None, {n: data[f"input:{n}"] for n in names})
-    output_names = [o.name for o in session.get_outputs()]
-    if len(output_names) == 1 and "output:" in data:
-        expected = {output_names[0]: data["output:"]}
-    else:
-        expected = {n: data[f"output:{n}"] for n in output_names if f"output:{n}" in data}
-    diffs = [float(np.max(np.abs(out - expected[n]))) for n, out in zip(output_names, outputs) if n in expected]
-    return max(diffs) if diffs else None
-
-
 def _onnx_forward(runtime, facts):
     start = time.perf_counter()
     session = _session_opener(runtime)(_artifact(facts, ARTIFACT_OF[runtime])["path"])
@@ -138,7 +126,8 @@ def _onnx_forward(runtime, facts):
     if runtime.startswith("ov-"):  # export validated the graph in onnxruntime: OpenVINO's own difference, measured
         reference = facts.get("reference")
         artifact = {**artifact, "max_abs_diff": None,
-                    "check": lambda: {"max_abs_diff": own_max_abs_diff(session, reference) if reference else None}}
+                    "check": lambda: {"max_abs_diff": reference_lib.batch_max_abs_diff(session, reference)
+                                      if reference else None}}
     names = [i.name for i in session.get_inputs()]
 
     def make_call(batch, length, _):
