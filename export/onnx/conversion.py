@@ -19,6 +19,7 @@ import tensorflow as tf
 
 from export.model_info import describe
 from export.onnx import contract, lstm
+from export.onnx.model_file import write_model
 from export.onnx.tf_function import DEFAULT_OPSET, convert_function
 
 EXTERNAL_DATA_BYTES = 1_800_000_000  # above this, weights go to external files (protobuf limit is 2 GiB)
@@ -82,7 +83,8 @@ def convert_model(info, opset=DEFAULT_OPSET, external_data=None, lstm_kernels=Tr
 
 def save_onnx(onnx_model, path, external_data=None):
     """Write ``path``; with ``external_data`` (None = when the weights pass ~1.8 GB,
-    the protobuf limit being 2 GiB) the initializers go to ``model.onnx.data`` beside it."""
+    the protobuf limit being 2 GiB) the initializers go to ``model.onnx.data`` beside it.
+    A single file is written piece by piece (:func:`export.onnx.model_file.write_model`)."""
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     if external_data is None:
@@ -91,5 +93,5 @@ def save_onnx(onnx_model, path, external_data=None):
         onnx.save_model(onnx_model, path, save_as_external_data=True, all_tensors_to_one_file=True,
                         location=os.path.basename(path) + ".data", size_threshold=1024)
     else:
-        onnx.save_model(onnx_model, path)
+        write_model(onnx_model, path)
     return path

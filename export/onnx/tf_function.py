@@ -12,8 +12,11 @@ The forward model (``export.onnx.conversion``), the LSTM-kernel path
 convert through here.
 """
 
+import contextlib
 import gc
+import os
 import re
+import traceback
 
 import keras
 import numpy as np
@@ -24,6 +27,46 @@ from onnx import numpy_helper
 from export.onnx.constant_folding import fold_constants
 from export.onnx.opset import DEFAULT_OPSET, MAX_OPSET, RECOMMENDED_MIN_OPSET, check_opset
 from zoo.layers import export_mode
+
+CATCH_ERRORS = tf2onnx.constants.ENV_TF2ONNX_CATCH_ERRORS
+
+
+@contextlib.contextmanager
+def _optimizer_errors_raised():
+    """Run tf2onnx's graph optimizer without its per-pass safety copies.
+
+    When catching errors (its default) tf2onnx deep-copies the whole graph
+    before each optimizer pass so it can skip a pass that fails: 36 copies for
+    bert-base, 8 of its 21 s of conversion. Setting its environment switch
+    turns that off for the duration of a conversion (a user's own setting is
+    left alone); :func:`_from_function` converts again with the copies if a
+    pass then fails.
+    """
+    if CATCH_ERRORS in os.environ:
+        yield
+        return
+    os.environ[CATCH_ERRORS] = "FALSE"
+    try:
+        yield
+    finally:
+        os.environ.pop(CATCH_ERRORS, None)
+
+
+def _raised_by_optimizer(error):
+    return any(os.path.join("tf2onnx", "optimizer") in frame.filename
+               for frame in traceback.extract_tb(error.__traceback__))
+
+
+def _from_function(traced, signature, opset):
+    try:
+        with _optimizer_errors_raised():
+            return tf2onnx.convert.from_function(traced, input_signature=signature, opset=opset)
+    except Exception as error:
+        if CATCH_ERRORS in os.environ or not _raised_by_optimizer(error):
+            raise
+    # A pass failed: convert again as tf2onnx does by default, skipping the pass that fails.
+    return tf2onnx.convert.from_function(traced, input_signature=signature, opset=opset)
+
 
 def _weight_input_names(variables):
     """A unique, TensorFlow-valid input name per variable, from its Keras path."""
@@ -85,7 +128,7 @@ def convert_function(function, specs, opset=DEFAULT_OPSET, axis_names=None, vari
     with export_mode():
         traced = tf.function(positional, input_signature=ordered)
         try:
-            onnx_model, _ = tf2onnx.convert.from_function(traced, input_signature=ordered, opset=opset)
+            onnx_model, _ = _from_function(traced, ordered, opset)
             del traced  # its TensorFlow graphs are not needed any more
             gc.collect()
         except Exception as error:

@@ -95,7 +95,7 @@ def build_model(model):
                                            name="bert_classifier")
         elif task == "masked_lm":
             zoo_model = zoo.BertMaskedLM(zoo_model, **head_settings, name="bert_masked_lm")
-    tensors = {variable.path: keras.ops.convert_to_numpy(variable.value) for variable in model.weights}
+    tensors = {variable.path: variable.value for variable in model.weights}  # read as numpy when taken
     source = keras_hub_mapping.KerasHubSource(tensors, "", keras_hub_mapping.summary(kwargs))
     pairs = keras_hub_mapping.weight_pairs(zoo_model, family, task, source, kwargs)
     unused = source.untaken()

@@ -76,4 +76,4 @@ def assign_all(pairs):
     for variable, array in pairs:
         if tuple(variable.shape) != tuple(array.shape):  # a mapping bug, not a user error
             raise AssertionError(f"{variable.path}: {tuple(variable.shape)} != {tuple(array.shape)}")
-        variable.assign(array.astype(variable.dtype))
+        variable.assign(array.astype(variable.dtype, copy=False))
