@@ -30,7 +30,8 @@ GPT_DECODER_USAGE = (
     "row b starts with pad[b] = prompt_end - len(prompt_b) padding columns, so every row's next token "
     "goes to the same cache column.",
     "The cache keeps one size for the whole generation, cache_sequence = prompt_end + max_new_tokens "
-    "(len(prompt_b) + max_new_tokens must stay within the model's max_sequence_length): nothing is "
+    "(len(prompt_b) + max_new_tokens must stay within the model's max_sequence_length, which the graph's "
+    "metadata_props carry under that key; past it the positions fall off the position table): nothing is "
     "concatenated, every step has the same shapes.",
     "First call: the padded prompts as token_ids, zeros as past_key_values, cache_index 0, "
     "first_position_id = -pad; argmax(logits[:, -1]) is the first new token.",

@@ -126,8 +126,16 @@ def greedy_check(info, runner, atol):
 
 
 def gpt_parts(info, opset, atol):
-    """GPT's ``decoder`` over the key/value cache, checked by :class:`~export.onnx.generate.GptRunner`."""
-    models = {"decoder": convert(gpt_decoder_function, info.model, opset)}
+    """GPT's ``decoder`` over the key/value cache, checked by :class:`~export.onnx.generate.GptRunner`.
+
+    The graph carries the model's ``max_sequence_length`` in its metadata
+    (``generate.CONTEXT_KEY``), so a runtime can refuse a generation its
+    position table cannot hold.
+    """
+    decoder = convert(gpt_decoder_function, info.model, opset)
+    entry = decoder.metadata_props.add()
+    entry.key, entry.value = generate.CONTEXT_KEY, str(info.model.config.max_sequence_length)
+    models = {"decoder": decoder}
 
     def check(paths):
         return greedy_check(info, generate.GptRunner(paths["decoder"]), atol)

@@ -28,12 +28,32 @@ import numpy as np
 
 from export.onnx.session import ort_session
 
+CONTEXT_KEY = "max_sequence_length"  # the GPT decoder's metadata_props entry: its position table's length
+
+
 
 def _session(path_or_session):
     """An onnxruntime session of a path, or the given session-like object as it is."""
     if isinstance(path_or_session, (str, bytes, os.PathLike)):
         return ort_session(path_or_session)
     return path_or_session
+
+
+def declared_context(session):
+    """The ``max_sequence_length`` a decoder graph declares in its metadata, or None (older exports)."""
+    metadata = getattr(session, "get_modelmeta", None)
+    value = metadata().custom_metadata_map.get(CONTEXT_KEY) if metadata else None
+    return int(value) if value else None
+
+
+def check_context(needed, limit):
+    """Refuse ``needed`` positions beyond a decoder's ``limit``: past its position table ONNX Runtime fails
+    with an out-of-range Gather and OpenVINO returns garbage without a word."""
+    if limit is not None and needed > limit:
+        raise ValueError(
+            f"The longest prompt plus max_new_tokens needs {needed} positions, but this decoder's model has "
+            f"max_sequence_length {limit}: shorten the prompt or ask for fewer new tokens."
+        )
 
 
 def _stop_array(stop_token_ids):
@@ -71,9 +91,11 @@ class GptRunner:
         self.session = _session(decoder)
         shape = {i.name: i.shape for i in self.session.get_inputs()}["past_key_values"]
         self.layers, self.heads, self.head_dim = shape[1], shape[4], shape[5]
+        self.max_sequence_length = declared_context(self.session)
 
     def _layout(self, prompts, max_new_tokens):
         prompt_end = max(len(p) for p in prompts)
+        check_context(prompt_end + max_new_tokens, self.max_sequence_length)
         cache_length = prompt_end + max_new_tokens
         batch = len(prompts)
         ids = np.zeros((batch, prompt_end), np.int32)
@@ -112,6 +134,7 @@ class GptRunner:
         as a plain language model, for scoring held-out text."""
         token_ids = np.asarray(token_ids, np.int32)
         batch, length = token_ids.shape
+        check_context(length, self.max_sequence_length)
         cache = np.zeros((batch, self.layers, 2, length, self.heads, self.head_dim), np.float32)
         key_mask = np.ones((batch, length), np.int32)
         logits, _ = self._run(token_ids, cache, 0, key_mask, np.zeros((batch,), np.int32))

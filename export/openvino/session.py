@@ -29,6 +29,8 @@ numpy and openvino only, imported when a session is opened, so the
 ``zoo bench`` workers can use it without TensorFlow.
 """
 
+import types
+
 import numpy as np
 
 PRECISIONS = ("f32", "bf16")
@@ -46,6 +48,14 @@ def _openvino():
 def cpu_capabilities():
     """The CPU plugin's ``OPTIMIZATION_CAPABILITIES`` (e.g. ``["BF16", "FP32", "INT8", ...]``)."""
     return list(_openvino().Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"))
+
+
+def _onnx_metadata(model):
+    """``{key: value}`` of the ONNX file's ``metadata_props``, which OpenVINO's ONNX reader keeps in
+    the model's runtime info under ``framework``."""
+    if not model.has_rt_info(["framework"]):
+        return {}
+    return {key: str(value.astype(str)) for key, value in model.get_rt_info()["framework"].items()}
 
 
 class _Port:
@@ -79,7 +89,9 @@ class OpenVinoSession:
             config["INFERENCE_NUM_THREADS"] = int(threads)
         self.path = str(path)
         self.precision = precision
-        self.compiled = core.compile_model(self.path, "CPU", config)
+        model = core.read_model(self.path)
+        self.metadata = _onnx_metadata(model)
+        self.compiled = core.compile_model(model, "CPU", config)
         self.request = self.compiled.create_infer_request()
         self._inputs = [_Port(p, i) for i, p in enumerate(self.compiled.inputs)]
         self._outputs = [_Port(p, i) for i, p in enumerate(self.compiled.outputs)]
@@ -87,6 +99,10 @@ class OpenVinoSession:
 
     def get_inputs(self):
         return list(self._inputs)
+
+    def get_modelmeta(self):
+        """The ONNX file's ``metadata_props``, as ``onnxruntime``'s ``get_modelmeta().custom_metadata_map``."""
+        return types.SimpleNamespace(custom_metadata_map=dict(self.metadata))
 
     def get_outputs(self):
         return list(self._outputs)

@@ -26,6 +26,11 @@ def test_gpt_decoder_with_past_matches_keras_greedy(tmp_path):
         expected = zoo.generation.generate(model, prompts, max_new_tokens=20, sampler="greedy", stop_token_ids=stop)
         assert runner.generate(prompts, 20, stop_token_ids=stop) == expected
 
+    assert runner.max_sequence_length == 32  # declared in the graph's metadata
+    runner.generate(prompts, 27)  # 5 + 27 = 32 positions: the whole table
+    with pytest.raises(ValueError, match="needs 33 positions.*max_sequence_length 32"):
+        runner.generate(prompts, 28)
+
 
 def test_seq2seq_decoder_with_states_matches_keras_greedy(tmp_path):
     model = tiny_model("seq2seq", name="mt")

@@ -61,6 +61,9 @@ def test_gpt_int8_and_int4_decoders_run_in_onnxruntime(tmp_path):
     assert artifacts["onnx_decoder_int4"]["quantization"]["source"].endswith("lm_decoder_optimized/1/model.onnx")
     tokens = GptRunner(artifacts["onnx_decoder_int4"]["path"]).generate([[1, 2, 3], [4]], 6)
     assert [len(row) for row in tokens] == [6, 6]
+    for key in ("onnx_decoder", "onnx_decoder_optimized", "onnx_decoder_int8", "onnx_decoder_int4"):
+        # Fusion and both quantizers keep the declared context; every runner enforces it.
+        assert GptRunner(artifacts[key]["path"]).max_sequence_length == 32, key
     # Its logits stay near the float model's (tiny random model, measured ~0.01-0.1).
     assert artifacts["onnx_decoder_int4"]["validation"]["outputs"]["logits"]["max_abs_diff"] < 0.5
 

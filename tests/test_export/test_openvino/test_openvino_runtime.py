@@ -97,6 +97,10 @@ def test_gpt_greedy_on_openvino_equals_zoo_generate(exported, precision):
         expected = zoo.generation.generate(model, prompts, max_new_tokens=12, sampler="greedy", stop_token_ids=stop)
         assert openvino_runner.generate(prompts, 12, stop_token_ids=stop) == expected
         assert onnxruntime_runner.generate(prompts, 12, stop_token_ids=stop) == expected
+    # OpenVINO would read past the 32-row position table without an error; the runner refuses first.
+    assert openvino_runner.max_sequence_length == 32
+    with pytest.raises(ValueError, match="max_sequence_length 32"):
+        openvino_runner.generate(prompts, 28)
 
 
 def test_seq2seq_greedy_on_openvino_equals_zoo_generate(exported):
