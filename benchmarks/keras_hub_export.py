@@ -171,7 +171,7 @@ def markdown(summary):
     machine = summary["machine"]
     lines = [f"keras-hub export vs zoo.from_keras_hub + export.export; CPU kind {machine['cpu_kind']}, "
              f"{machine['cpus']} cores (1-minute load average {machine['load_average_1m_before_after'][0]} before, "
-             f"{machine['load_average_1m_before_after'][1]} after: shared machine); {summary['date_utc']} UTC; "
+             f"{machine['load_average_1m_before_after'][1]} after); {summary['date_utc']} UTC; "
              "random weights.", ""]
     lines += ["| model | exporter | wall s | export s | peak RSS GB | artifact MB | exit |", "|---|---|---|---|---|---|---|"]
     for kind, result in summary["results"].items():
