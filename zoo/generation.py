@@ -11,8 +11,11 @@ around ``tf.while_loop``. Its tensors have static shapes that depend only on
 the batch size and a *length bucket* (prompt + new tokens rounded up to
 ``bucket_size``); prompt length, ``max_new_tokens``, temperature, k, p, seed
 and stop ids are runtime tensors. So the loop is traced and XLA-compiled once
-per (model, sampler, batch size, bucket), and a prompt of another length in
-the same bucket reuses it (``trace_count()`` shows it; tests check it).
+per (model, sampler, batch size, bucket, GPT prompt chunk), and a prompt of
+another length in the same bucket reuses it (``trace_count()`` shows it;
+tests check it). GPT reads the prompt in chunks of 16 tokens, or 64 for
+prompts of 256 tokens and more (:func:`prefill_chunk_for`), so the chunk
+adds at most one more compiled loop.
 
 How batches of unequal prompts stay exact
 -----------------------------------------
@@ -50,6 +53,17 @@ _LOOPS = weakref.WeakKeyDictionary()  # keras model -> {(sampler, beams, chunk):
 def trace_count():
     """How many times any decode loop has been traced (and so XLA-compiled) in this process."""
     return sum(TRACE_COUNTS.values())
+
+
+# GPT's prompt chunk when generate() is not given one: small chunks waste little padding on short prompts,
+# large ones read long prompts in fewer, larger matrix products (gpt2, batch 1: chunk 64 gives 1.25x / 1.33x
+# the tokens/s of chunk 16 at 400 / 900 prompt tokens, and 0.87x at 16; benchmarks/prefill_chunk.py).
+SHORT_PROMPT_CHUNK, LONG_PROMPT_CHUNK, LONG_PROMPT = 16, 64, 256
+
+
+def prefill_chunk_for(prompt_length):
+    """The prompt chunk ``generate`` uses by default for a longest prompt of ``prompt_length`` tokens."""
+    return LONG_PROMPT_CHUNK if prompt_length >= LONG_PROMPT else SHORT_PROMPT_CHUNK
 
 
 def length_bucket(length, bucket_size):
@@ -277,7 +291,7 @@ def generate(
     start_token_id=None,
     include_prompt=False,
     bucket_size=32,
-    prefill_chunk=16,
+    prefill_chunk=None,
 ):
     """Continue ``prompts`` with ``model`` (Gpt, LstmLM; Seq2Seq translates them).
 
@@ -303,17 +317,23 @@ def generate(
         include_prompt: also return the prompt (decoder-only models).
         bucket_size: total lengths are rounded up to a multiple of this; one
             compiled loop serves a whole bucket.
-        prefill_chunk: GPT reads the prompt in chunks of this many tokens.
+        prefill_chunk: GPT reads the prompt in chunks of this many tokens
+            (padded up to a multiple of it); None picks one from the longest
+            prompt (:func:`prefill_chunk_for`: 16, or 64 from 256 tokens on).
+            Each chunk size is its own compiled loop.
 
     Returns the new tokens: a list of ids per prompt (a string per prompt for
     string prompts), or a single one for a single prompt.
     """
     text_model = None if isinstance(model, keras.Model) else model  # a TextModel: .model, .encode, .decode
     keras_model = text_model.model if text_model else model
-    decoder = decoder_for(keras_model, prefill_chunk)
+    decoder_for(keras_model)  # an unsupported model is refused before anything else
     check_sampler(sampler, temperature, top_k, top_p, num_beams, length_penalty)
-    if isinstance(bucket_size, bool) or int(bucket_size) < 1 or int(prefill_chunk) < 1:
-        raise ValueError("bucket_size and prefill_chunk must be integers >= 1.")
+    if isinstance(bucket_size, bool) or int(bucket_size) < 1:
+        raise ValueError(f"bucket_size must be an integer >= 1, got {bucket_size!r}.")
+    if prefill_chunk is not None and (isinstance(prefill_chunk, bool) or int(prefill_chunk) < 1):
+        raise ValueError(f"prefill_chunk must be None (chosen from the prompt) or an integer >= 1, "
+                         f"got {prefill_chunk!r}.")
     if sampler == "beam" and num_beams > _output_vocabulary(keras_model):
         raise ValueError(f"num_beams={num_beams} exceeds the vocabulary size {_output_vocabulary(keras_model)}.")
 
@@ -335,6 +355,9 @@ def generate(
         if start_token_id is None:
             start_token_id = defaults.get("start_token_id")
 
+    if prefill_chunk is None:
+        prefill_chunk = prefill_chunk_for(max(len(r) for r in rows))
+    decoder = decoder_for(keras_model, prefill_chunk)
     ids, lengths, prompt_end = _run(
         keras_model, decoder, rows, max_new_tokens, sampler, temperature, top_k, top_p,
         num_beams, length_penalty, stop_token_ids, seed, start_token_id, bucket_size,
@@ -414,4 +437,4 @@ def _run(model, decoder, rows, max_new_tokens, sampler, temperature, top_k, top_
     return out_ids.numpy(), lengths.numpy(), prompt_end
 
 
-__all__ = ["SAMPLERS", "compiled_decode_loop", "generate", "length_bucket", "trace_count"]
+__all__ = ["SAMPLERS", "compiled_decode_loop", "generate", "length_bucket", "prefill_chunk_for", "trace_count"]

@@ -81,6 +81,22 @@ def test_gpt_prompts_spanning_several_prefill_chunks(gpt):
         assert out == uncached_greedy(model, prompt, 4)
 
 
+def test_long_prompts_are_read_in_larger_chunks():
+    """With no prefill_chunk, a prompt of 256+ tokens is read 64 at a time (fewer, larger
+    matrix products), a shorter one 16 at a time; both decode exactly."""
+    assert generation.prefill_chunk_for(255) == 16 and generation.prefill_chunk_for(256) == 64
+    keras.utils.set_random_seed(5)
+    model = tiny_model("gpt", max_sequence_length=320)
+    rng = np.random.default_rng(1)
+    prompts = [list(rng.integers(0, 23, 270)), list(rng.integers(0, 23, 5))]
+    batched = generate(model, prompts, max_new_tokens=4)
+    for prompt, out in zip(prompts, batched):
+        assert out == uncached_greedy(model, prompt, 4)
+    assert [key[2] for key in generation.compiled_loops(model)] == [64]  # (sampler, beams, chunk, XLA)
+    generate(model, prompts[1:], max_new_tokens=4)
+    assert sorted(key[2] for key in generation.compiled_loops(model)) == [16, 64]
+
+
 def test_seq2seq_cached_greedy_matches_uncached_and_batch_matches_alone(seq2seq):
     batched = generate(seq2seq, SOURCES, max_new_tokens=NEW, start_token_id=1)
     for source, out in zip(SOURCES, batched):
@@ -212,6 +228,8 @@ CONTEXT = TINY["gpt"]["max_sequence_length"]
         ([[1, 2, 3]], {"sampler": "beam", "num_beams": 0}, "num_beams must be an integer >= 1"),
         ([[1, 99]], {}, "outside the vocabulary"),
         ([[1, 2]], {"stop_token_ids": [500]}, "stop_token_ids contains id 500"),
+        ([[1, 2]], {"prefill_chunk": 0}, "prefill_chunk must be None .* or an integer >= 1"),
+        ([[1, 2]], {"bucket_size": 0}, "bucket_size must be an integer >= 1"),
     ],
 )
 def test_bad_input_is_a_clear_error(gpt, prompts, kwargs, match):
