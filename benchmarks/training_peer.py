@@ -107,6 +107,18 @@ def zoo_train(python, recipe, out, options):
     return command
 
 
+def zoo_only_options(pairs):
+    """``--zoo-option name=value`` pairs -> {name: value}: recipe options for the zoo side only
+    (``precision=mixed_bfloat16``, ``jit_compile=false``), which the peer has no counterpart for."""
+    options = {}
+    for pair in pairs or ():
+        name, separator, value = pair.partition("=")
+        if not separator or not name:
+            raise SystemExit(f"--zoo-option takes name=value, got {pair!r}")
+        options[name.strip().replace("-", "_")] = value.strip()
+    return options
+
+
 def flags(options):
     return [item for name, value in options.items() for item in ("--" + name.replace("_", "-"), str(value))]
 
@@ -197,7 +209,8 @@ def gpt_setting(name, args, scratch):
                     "--data", data_path, "--out", peer_json]
     peer_process = run_timed(f"{name} peer (PyTorch eager)", peer_command)
     zoo_out = os.path.join(scratch, f"{name}-zoo")
-    zoo_process = run_timed(f"{name} zoo", zoo_train(args.python, "gpt-shakespeare-char", zoo_out, options))
+    zoo_options = dict(options, **zoo_only_options(args.zoo_option))
+    zoo_process = run_timed(f"{name} zoo", zoo_train(args.python, "gpt-shakespeare-char", zoo_out, zoo_options))
 
     peer, zoo_metrics = read_json(peer_json), read_json(os.path.join(zoo_out, "metrics.json"))
     zoo_history = zoo_metrics["history"]
@@ -209,6 +222,7 @@ def gpt_setting(name, args, scratch):
     crossed = crossing(zoo_history, target)
     result = {
         "options": options,
+        "zoo_only_options": zoo_only_options(args.zoo_option),
         "target_val_loss": target,
         "peer": {
             "process_seconds": round(peer_process, 2),
@@ -352,7 +366,9 @@ def markdown(report):
         peer, zoo, ratios, o = result["peer"], result["zoo"], result["ratios"], result["options"]
         lines += [f"{o['model']}, block {o['block_size']}, batch {o['batch_size']}, {o['iterations']} iterations, "
                   f"learning rate {o['learning_rate']:g} -> {o['min_learning_rate']:g}, dropout {o['dropout']:g}, "
-                  f"validation every {o['eval_interval']} steps over {o['eval_windows']} windows.", "",
+                  f"validation every {o['eval_interval']} steps over {o['eval_windows']} windows."
+                  + (f" Zoo side only: {', '.join(f'{k}={v}' for k, v in result['zoo_only_options'].items())}."
+                     if result.get("zoo_only_options") else ""), "",
                   "| | PyTorch peer (eager) | zoo | zoo / peer |", "|---|---|---|---|",
                   f"| final val loss (whole split) | {number(peer['final_val_loss'], 4)} "
                   f"| {number(zoo['final_val_loss'], 4)} | |",
@@ -414,6 +430,9 @@ def parse_args(argv=None):
     p.add_argument("--max-train-examples", type=int, default=0,
                    help="bert-sentiment: only this many sentences of each split, both sides (a quick check)")
     p.add_argument("--python", default=sys.executable, help="interpreter for both sides")
+    p.add_argument("--zoo-option", action="append", metavar="NAME=VALUE",
+                   help="GPT settings: a recipe option for the zoo side only, e.g. precision=mixed_bfloat16 "
+                        "(repeatable; recorded with the result)")
     return p.parse_args(argv)
 
 
