@@ -31,7 +31,6 @@ from export.onnx.session import ort_session
 CONTEXT_KEY = "max_sequence_length"  # the GPT decoder's metadata_props entry: its position table's length
 
 
-
 def _session(path_or_session):
     """An onnxruntime session of a path, or the given session-like object as it is."""
     if isinstance(path_or_session, (str, bytes, os.PathLike)):
