@@ -209,7 +209,8 @@ def gpt_setting(name, args, scratch):
                     "--data", data_path, "--out", peer_json]
     peer_process = run_timed(f"{name} peer (PyTorch eager)", peer_command)
     zoo_out = os.path.join(scratch, f"{name}-zoo")
-    zoo_options = dict(options, **zoo_only_options(args.zoo_option))
+    zoo_only = zoo_only_options(args.zoo_option)
+    zoo_options = dict(options, **zoo_only)
     zoo_process = run_timed(f"{name} zoo", zoo_train(args.python, "gpt-shakespeare-char", zoo_out, zoo_options))
 
     peer, zoo_metrics = read_json(peer_json), read_json(os.path.join(zoo_out, "metrics.json"))
@@ -222,7 +223,7 @@ def gpt_setting(name, args, scratch):
     crossed = crossing(zoo_history, target)
     result = {
         "options": options,
-        "zoo_only_options": zoo_only_options(args.zoo_option),
+        "zoo_only_options": zoo_only,
         "target_val_loss": target,
         "peer": {
             "process_seconds": round(peer_process, 2),

@@ -8,17 +8,9 @@ import tf2onnx.optimizer.identity_optimizer as identity_optimizer
 
 from export.onnx.tf_function import CATCH_ERRORS
 from export.onnx.conversion import to_onnx
-from export.validate import keras_outputs
+from export.validate import keras_outputs, onnx_runner
 from export.model_info import describe
 from harness import tiny_inputs, tiny_model
-
-
-def _ort_outputs(onnx_model, inputs):
-    import onnxruntime as ort
-
-    session = ort.InferenceSession(onnx_model.SerializeToString())
-    names = [o.name for o in session.get_outputs()]
-    return dict(zip(names, session.run(names, {k: np.asarray(v) for k, v in inputs.items()})))
 
 
 def test_switch_is_set_only_during_the_conversion(monkeypatch):
@@ -50,5 +42,5 @@ def test_a_failing_pass_falls_back_to_the_safe_conversion(monkeypatch):
     assert calls[0] == "FALSE" and None in calls  # failed without the copies, then skipped with them
     inputs = tiny_inputs("gpt")
     expected = keras_outputs(describe(model), inputs)
-    got = _ort_outputs(onnx_model, inputs)
+    got = onnx_runner(onnx_model.SerializeToString())(inputs)
     assert np.max(np.abs(got["logits"] - expected["logits"])) < 1e-4
