@@ -14,7 +14,9 @@ time, peak RSS of the child from ``os.wait4``):
 * ``latency``: ONNX Runtime p50 (2 intra-op threads, CPU) of keras-hub's
   artifact and of the zoo's plain, fused (``optimize=True``) and int8
   artifacts, at batch 1 and 8 of 128 tokens; the artifacts take turns run by
-  run, so load from elsewhere on the machine hits them alike.
+  run, so load from elsewhere on the machine hits them alike, and each zoo
+  artifact's time is also divided by keras-hub's run of the same round (the
+  median of those ratios is steadier than a ratio of p50s).
 
 Goal (issue 16): the zoo path <= 0.15x keras-hub's time and <= 0.2x its
 memory, and the fused artifact faster than keras-hub's in the same runtime.
@@ -42,6 +44,8 @@ MODELS = {
                                   intermediate_dim=3072, max_sequence_length=1024)),
 }
 SHAPES = ((1, 128), (8, 128))
+ROUNDS = {1: 60, 8: 30}  # timed rounds per batch size (~40 s and ~2 min for bert-base)
+KERAS_HUB = "keras_hub_onnx"
 TINY = dict(num_layers=2, num_heads=2, hidden_dim=64, intermediate_dim=128)
 
 
@@ -116,30 +120,42 @@ def child_latency(out, kind, keras_hub_artifact):
     report = export(model, os.path.join(out, "zoo"), formats=["onnx"], decoders=False, optimize=True, quantize="int8")
     paths = {"zoo_" + key: report["artifacts"][key]["path"] for key in ("onnx", "onnx_optimized", "onnx_int8")}
     if keras_hub_artifact and os.path.exists(keras_hub_artifact):
-        paths = {"keras_hub_onnx": keras_hub_artifact, **paths}
-    return {"p50_ms": interleaved_p50(paths), "fused_ops": report["artifacts"]["onnx_optimized"]["fused_ops"]["final_graph"],
+        paths = {KERAS_HUB: keras_hub_artifact, **paths}
+    rounds = {1: 4, 8: 2} if os.environ.get("KERAS_HUB_EXPORT_TINY") else ROUNDS
+    p50, paired = interleaved_latency(paths, rounds)
+    return {"p50_ms": p50, "paired_ratio_to_keras_hub": paired, "rounds": rounds, "fused_ops": report["artifacts"]["onnx_optimized"]["fused_ops"]["final_graph"],
             "int8_max_abs_diff": {k: v["max_abs_diff"] for k, v in
                                   report["artifacts"]["onnx_int8"]["quantization"]["outputs"].items()}}
 
 
-def interleaved_p50(paths, repeats=20):
-    """``{artifact: {"bBxT": p50 ms}}``, the artifacts run in turn, one run each per round."""
+def interleaved_latency(paths, rounds):
+    """The artifacts run in turn, one run each per round, in alternating order
+    (``rounds``: {batch size: timed rounds}):
+    -> ``({artifact: {"bBxT": p50 ms}}, {artifact: {"bBxT": median per-round ratio to keras-hub's}})``.
+
+    Pairing the runs of one round cancels the machine's drift between rounds,
+    which moves the p50s by a few percent from one run of this script to the next."""
     import statistics
 
     sessions = {name: ort_session(path) for name, path in paths.items()}
-    rows = {name: {} for name in paths}
+    p50, paired = {name: {} for name in paths}, {name: {} for name in paths if name != KERAS_HUB}
     for batch, length in SHAPES:
+        shape = f"b{batch}x{length}"
         feeds = {name: ort_feed(session, batch, length) for name, session in sessions.items()}
         times = {name: [] for name in sessions}
-        for round_ in range(repeats + 1):  # round 0 warms up
-            for name, session in sessions.items():
+        for round_ in range(rounds[batch] + 1):  # round 0 warms up
+            names = list(sessions) if round_ % 2 else list(reversed(sessions))
+            for name in names:
                 start = time.perf_counter()
-                session.run(None, feeds[name])
+                sessions[name].run(None, feeds[name])
                 if round_:
                     times[name].append((time.perf_counter() - start) * 1000)
         for name in sessions:
-            rows[name][f"b{batch}x{length}"] = round(statistics.median(times[name]), 2)
-    return rows
+            p50[name][shape] = round(statistics.median(times[name]), 2)
+            if name in paired and KERAS_HUB in times:
+                paired[name][shape] = round(statistics.median(
+                    a / b for a, b in zip(times[name], times[KERAS_HUB])), 3)
+    return p50, paired
 
 
 def _ratios(keras_row, zoo_row):
@@ -191,6 +207,15 @@ def markdown(summary):
     for kind, result in summary["results"].items():
         for name, row in (result["latency"].get("p50_ms") or {}).items():
             lines.append(f"| {MODELS[kind][0]} | {name} | " + " | ".join(str(row[f'b{b}x{t}']) for b, t in SHAPES) + " |")
+    rounds = next((r["latency"]["rounds"] for r in summary["results"].values() if "rounds" in r["latency"]), ROUNDS)
+    lines += ["", "Each zoo artifact's time / keras-hub's artifact's time, run for run in the same round "
+              "(median over " + ", ".join(f"{n} rounds at batch {b}" for b, n in rounds.items())
+              + "; below 1 = the zoo's is faster):", "",
+              "| model | artifact | " + " | ".join(f"b{b}x{t}" for b, t in SHAPES) + " |",
+              "|---|---|" + "---|" * len(SHAPES)]
+    for kind, result in summary["results"].items():
+        for name, row in (result["latency"].get("paired_ratio_to_keras_hub") or {}).items():
+            lines.append(f"| {MODELS[kind][0]} | {name} | " + " | ".join(str(row.get(f'b{b}x{t}', '-')) for b, t in SHAPES) + " |")
     return "\n".join(lines) + "\n"
 
 
