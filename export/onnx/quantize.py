@@ -6,9 +6,7 @@
   (``MatMulNBitsQuantizer``): every MatMul with a constant weight becomes a
   ``MatMulNBits`` holding 4-bit blocks and their scales (:data:`INT4_SETTINGS`).
   Decoding one token at batch 1 reads every weight once, so 4-bit weights cut
-  what bounds it; the graph's inputs and outputs stay float32. A fused graph's
-  packed ``Attention`` is split back into its query/key/value MatMuls first.
-  (The int8 quantizer has its own ``QAttention`` for it.)
+  what bounds it; the graph's inputs and outputs stay float32.
 * :func:`accuracy_delta`: what a quantized graph costs against the Keras outputs
   (the task-level cost is ``export.task_metrics`` / ``export.quality_gate``).
 
@@ -23,7 +21,6 @@ import numpy as np
 import onnx
 
 from export.arguments import QUANTIZE_MODES
-from export.onnx.fusion.packed_attention import unpack_attention
 from export.onnx.optimize import quiet
 
 
@@ -110,10 +107,8 @@ def quantize_int4(source_path):
     config = DefaultWeightOnlyQuantConfig(block_size=INT4_SETTINGS["block_size"],
                                           is_symmetric=INT4_SETTINGS["is_symmetric"],
                                           accuracy_level=INT4_SETTINGS["accuracy_level"])
-    model = onnx.load(source_path)
-    unpack_attention(model)  # the quantizer takes MatMuls only: give it the query/key/value ones back
     with quiet():
-        quantizer = MatMulNBitsQuantizer(model, algo_config=config)
+        quantizer = MatMulNBitsQuantizer(onnx.load(source_path), algo_config=config)
         quantizer.process()
     model = quantizer.model.model
     quantized = sum(n.op_type == "MatMulNBits" for n in model.graph.node)

@@ -23,8 +23,8 @@ inference precision (only where OpenVINO's CPU plugin lists ``BF16``) and
 onnxruntime does, though slower than its own fp32 graph: measured 2-6x at
 bert-mini / gpt-mini batch 1; it is kept to show that). OpenVINO also reads
 the fused graph (``onnx_optimized``: onnxruntime's contrib operators
-Attention, SkipLayerNormalization, FastGelu / BiasGelu; tried on the tiny GPT
-and BERT with a padded row, 6e-8 / 1.2e-7 from onnxruntime), but it is not offered as a
+MultiHeadAttention and FastGelu / BiasGelu, ONNX LayerNormalization; tried on
+the tiny GPT and BERT with a padded row, 9e-8 from onnxruntime), but it is not offered as a
 runtime: those fusions are written for onnxruntime's kernels, and OpenVINO
 makes its own fusions from the plain graph.
 """

@@ -13,10 +13,7 @@ layers - so it rewrites those regions itself:
 * GELU (``erf`` form) -> ``com.microsoft.Gelu``; tanh GELU -> ``com.microsoft.FastGelu``;
 * the attention core (split heads, scores, scale, masks, softmax, weighted
   sum, merge heads) -> ``com.microsoft.MultiHeadAttention`` with the padding
-  mask as ``key_padding_mask`` and ``unidirectional`` for causal attention;
-* that MultiHeadAttention, when its query, key and value are projections of
-  one tensor (forward graphs) -> ``com.microsoft.Attention`` with the three
-  weights packed into one (``packed_attention``; undone for int4).
+  mask as ``key_padding_mask`` and ``unidirectional`` for causal attention.
 
 Then ``onnxruntime.transformers.optimizer`` runs on the rewritten graph and
 fuses what its own patterns now recognise (``Add`` + ``LayerNormalization``
@@ -29,7 +26,7 @@ against Keras like any other artifact.
 
 One module per part: ``graph`` (the index the rewrites share, dead-node
 elimination, tensor ranks), ``tensordot``, ``layer_norm``, ``gelu`` and
-``attention``, ``packed_attention`` (one rewrite each); :func:`rewrite` applies them in order.
+``attention`` (one rewrite each); :func:`rewrite` applies them in order.
 """
 
 import onnx
@@ -39,7 +36,6 @@ from export.onnx.fusion.attention import fuse_attention
 from export.onnx.fusion.gelu import fuse_gelu
 from export.onnx.fusion.graph import MS_DOMAIN, Graph, eliminate_dead_nodes, tensor_ranks
 from export.onnx.fusion.layer_norm import fuse_layer_norm
-from export.onnx.fusion.packed_attention import pack_attention
 from export.onnx.fusion.tensordot import fold_tensordot
 
 
@@ -54,7 +50,6 @@ def rewrite(model, num_heads, causal=False, hidden=None):
     counts["LayerNormalization"] = fuse_layer_norm(g)
     counts.update(fuse_gelu(g))
     counts["MultiHeadAttention"] = fuse_attention(g, num_heads, causal, hidden, ranks) if num_heads and hidden else 0
-    counts["Attention (packed QKV)"] = pack_attention(g)
     eliminate_dead_nodes(model)
     if not any(o.domain == MS_DOMAIN for o in model.opset_import):
         model.opset_import.append(helper.make_opsetid(MS_DOMAIN, 1))
