@@ -16,8 +16,8 @@ layers - so it rewrites those regions itself:
   mask as ``key_padding_mask`` and ``unidirectional`` for causal attention.
 
 Then ``onnxruntime.transformers.optimizer`` runs on the rewritten graph and
-fuses what its own patterns now recognise (``Add`` + ``LayerNormalization``
--> ``SkipLayerNormalization``, bias + GELU -> ``BiasGelu``, ...).
+fuses what its own patterns now recognise (bias + GELU -> ``BiasGelu``;
+``export.onnx.optimize`` says which of its fusions are left out and why).
 
 Each rewrite is matched structurally and skipped if anything is unexpected;
 replaced nodes are dropped by dead-code elimination. Parity is *proven*
