@@ -210,21 +210,21 @@ def markdown(summary):
                      f"keras-hub {result['zoo'].get('max_abs_diff_vs_keras_hub')}, validation "
                      f"{result['zoo'].get('validation_max_abs_diff')}")
     lines += ["", "ONNX Runtime p50 ms (2 threads, CPU):", "",
-              "| model | artifact | " + " | ".join(f"b{b}x{t}" for b, t in SHAPES) + " |",
-              "|---|---|" + "---|" * len(SHAPES)]
-    for kind, result in summary["results"].items():
-        for name, row in (result["latency"].get("p50_ms") or {}).items():
-            lines.append(f"| {MODELS[kind][0]} | {name} | " + " | ".join(str(row[f'b{b}x{t}']) for b, t in SHAPES) + " |")
+              *latency_table(summary, "p50_ms")]
     rounds = next((r["latency"]["rounds"] for r in summary["results"].values() if "rounds" in r["latency"]), ROUNDS)
     lines += ["", "Each zoo artifact's time / keras-hub's artifact's time: the median over rounds of the ratio "
               "of their block medians (" + ", ".join(f"{n} rounds of {block} runs at batch {b}" for b, (n, block) in rounds.items())
-              + "; below 1 = the zoo's is faster):", "",
-              "| model | artifact | " + " | ".join(f"b{b}x{t}" for b, t in SHAPES) + " |",
-              "|---|---|" + "---|" * len(SHAPES)]
-    for kind, result in summary["results"].items():
-        for name, row in (result["latency"].get("paired_ratio_to_keras_hub") or {}).items():
-            lines.append(f"| {MODELS[kind][0]} | {name} | " + " | ".join(str(row.get(f'b{b}x{t}', '-')) for b, t in SHAPES) + " |")
+              + "; below 1 = the zoo's is faster):", "", *latency_table(summary, "paired_ratio_to_keras_hub")]
     return "\n".join(lines) + "\n"
+
+
+def latency_table(summary, key):
+    """Markdown rows: one per model and artifact of ``result["latency"][key]``, one column per shape."""
+    rows = ["| model | artifact | " + " | ".join(f"b{b}x{t}" for b, t in SHAPES) + " |", "|---|---|" + "---|" * len(SHAPES)]
+    for kind, result in summary["results"].items():
+        for name, row in (result["latency"].get(key) or {}).items():
+            rows.append(f"| {MODELS[kind][0]} | {name} | " + " | ".join(str(row.get(f"b{b}x{t}", "-")) for b, t in SHAPES) + " |")
+    return rows
 
 
 def main():
