@@ -1,6 +1,6 @@
 """Training against a PyTorch peer: the zoo's recipes and plain PyTorch, one after the other, same machine.
 
-    python benchmarks/training_peer.py --settings cpu-recipe|gpt-mini|bert-sentiment|all \
+    python benchmarks/training_peer.py --settings cpu-recipe|gpt-mini|bert-sentiment|all [...] \
         [--out benchmarks/results] [--iterations N] [--eval-interval N] \
         [--seeds 0 1] [--max-train-examples N]
 
@@ -191,6 +191,12 @@ def steady_tokens_per_second(history, tokens_per_step):
     return tokens_per_step * steps / sum(row["train_seconds"] for row in later), steps
 
 
+def trained_in(zoo_metrics):
+    """The precision and XLA setting the zoo's run settled on (``precision=auto`` picks per machine)."""
+    return {"precision": zoo_metrics.get("precision", zoo_metrics["options"].get("precision")),
+            "jit_compile": zoo_metrics.get("jit_compile")}
+
+
 def ratio(numerator, denominator):
     return numerator / denominator if numerator is not None and denominator else None
 
@@ -251,6 +257,7 @@ def gpt_setting(name, args, scratch):
             "history": zoo_history,
             "tensorflow": zoo_metrics["environment"]["tensorflow"],
             "keras": zoo_metrics["environment"]["keras"],
+            **trained_in(zoo_metrics),
         },
     }
     result["ratios"] = {
@@ -294,7 +301,7 @@ def sentiment_setting(args, scratch):
             "zoo": {"test_accuracy": zoo_metrics["metrics"]["test_accuracy"], "process_seconds": round(zoo_process, 2),
                     "training_seconds": zoo_metrics.get("fit_wall_seconds"),
                     "test_examples": zoo_metrics["metrics"]["test_examples"],
-                    "tensorflow": zoo_metrics["environment"]["tensorflow"]},
+                    "tensorflow": zoo_metrics["environment"]["tensorflow"], **trained_in(zoo_metrics)},
             "accuracy_points_zoo_minus_peer": 100 * (zoo_metrics["metrics"]["test_accuracy"] - peer["test_accuracy"]),
             "process_seconds_zoo_over_peer": zoo_process / peer_process,
         })
@@ -334,6 +341,11 @@ def number(value, digits=2, suffix=""):
     return f"{value:,.{digits}f}{suffix}"
 
 
+def trained_as(zoo):
+    precision = zoo.get("precision")
+    return f"{precision}, XLA {'on' if zoo.get('jit_compile') else 'off'}" if precision else "not recorded"
+
+
 def markdown(report):
     m = report["machine"]
     lines = [f"# Training against a PyTorch peer ({m['cpu']['kind']})", "",
@@ -344,8 +356,11 @@ def markdown(report):
         result = report["settings"].get(name)
         if result is None:
             continue
+        zoo_runs = [r["zoo"] for r in result["runs"]] if name == "bert-sentiment" else [result["zoo"]]
+        trained = " / ".join(sorted({trained_as(zoo) for zoo in zoo_runs}))
         lines += [f"## {name}", "", f"Measured {result['date']}; torch {result['versions'].get('torch')}, "
-                  f"TensorFlow {result['versions'].get('tensorflow')}. Goal: {GOALS[name]}.", ""]
+                  f"TensorFlow {result['versions'].get('tensorflow')}. The zoo trained in {trained}. "
+                  f"Goal: {GOALS[name]}.", ""]
         if name == "bert-sentiment":
             lines += ["| seed | Trainer test acc. | zoo test acc. | zoo - Trainer (points) | Trainer process s "
                       "| zoo process s | zoo / Trainer |", "|---|---|---|---|---|---|---|"]
@@ -423,7 +438,7 @@ def versions(name, result):
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--settings", choices=(*SETTINGS, "all"), default="all")
+    p.add_argument("--settings", choices=(*SETTINGS, "all"), nargs="+", default=["all"])
     p.add_argument("--out", default=os.path.join(HERE, "results"))
     p.add_argument("--iterations", type=int, default=0, help="GPT settings: shorten to N iterations (a quick check)")
     p.add_argument("--eval-interval", type=int, default=0, help="GPT settings: evaluate every N steps instead of 250")
@@ -437,9 +452,16 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
+def write_report(report, stem):
+    with open(stem + ".json", "w", encoding="utf-8") as file:
+        json.dump(report, file, indent=2)
+    with open(stem + ".md", "w", encoding="utf-8") as file:
+        file.write(markdown(report) + "\n")
+
+
 def main(argv=None):
     args = parse_args(argv)
-    names = SETTINGS if args.settings == "all" else (args.settings,)
+    names = SETTINGS if "all" in args.settings else tuple(n for n in SETTINGS if n in args.settings)
     about = machine()
     os.makedirs(args.out, exist_ok=True)
     stem = result_files.stem(args.out, "training_peer", about["cpu"]["kind"])
@@ -458,10 +480,7 @@ def main(argv=None):
             report["settings"][name] = result
             lines.append(summary(name, result))
             print("\n" + lines[-1], flush=True)
-    with open(stem + ".json", "w", encoding="utf-8") as file:
-        json.dump(report, file, indent=2)
-    with open(stem + ".md", "w", encoding="utf-8") as file:
-        file.write(markdown(report) + "\n")
+            write_report(report, stem)  # after each setting: a long run cut short keeps what it measured
     print("\n== Summary ==\n" + "\n".join(lines) + f"\nWrote {stem}.json and {stem}.md", flush=True)
 
 

@@ -58,6 +58,13 @@ def has_int8_dot_product(flags=None):
     return bool({"avx512_vnni", "avx_vnni"} & set(flags))
 
 
+def has_bf16_dot_product(flags=None):
+    """True when the CPU multiplies bfloat16 in hardware (AVX-512 BF16 or AMX-BF16), which
+    oneDNN's bf16 kernels use; elsewhere bf16 is emulated and slower than float32."""
+    flags = cpu_flags() if flags is None else flags
+    return bool({"avx512_bf16", "amx_bf16"} & set(flags))
+
+
 def cpu_kind(flags=None):
     """A short name for the kernel class this CPU gets: ``AVX-512/VNNI``, ``AVX-512``,
     ``AVX2-only``, ``AVX-only``, ``no AVX`` on x86; the machine name elsewhere."""

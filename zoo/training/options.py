@@ -38,10 +38,13 @@ COMMON = {
                        choices=("default", "mirrored", "multi-worker")),
     "worker_timeout_seconds": Option(300.0, "multi-worker only: how long a worker waits for the others "
                                             "to start before it gives up with an error"),
-    "jit_compile": Option(True, "compile train/eval steps with XLA"),
-    "precision": Option("float32", "Keras dtype policy while building the model: 'float32' or "
-                                   "'mixed_bfloat16' (bfloat16 compute, float32 weights and logits)",
-                        choices=("float32", "mixed_bfloat16")),
+    "jit_compile": Option(True, "compile train/eval steps with XLA (precision 'auto' turns it off "
+                                "when it picks mixed_bfloat16)"),
+    "precision": Option("auto", "Keras dtype policy of the model: 'float32', 'mixed_bfloat16' (bfloat16 "
+                                "compute, float32 weights and logits) or 'auto' (mixed_bfloat16 without XLA "
+                                "for a GPT or BERT >= 256 wide on a CPU with bf16 units, else float32; "
+                                "zoo.training.precision)",
+                        choices=("auto", "float32", "mixed_bfloat16")),
     "steps_per_execution": Option(1, "optimizer steps per compiled call (fewer Python round trips; "
                                      "the progress bar moves in these increments)"),
     "time_limit_minutes": Option(0.0, "stop training after this much wall time (0 = no limit); "

@@ -3,8 +3,9 @@
 1. resolve the options and claim the output folder (``run_folder``: refuses
    another run's folder or checkpoint unless asked to overwrite);
 2. under the ``tf.distribute`` strategy's scope, let the recipe build its
-   :class:`~zoo.training.task.Task`, and compile it with AdamW + warmup/cosine,
-   XLA on;
+   :class:`~zoo.training.task.Task`, settle its precision
+   (``zoo.training.precision``: float32 with XLA, or bf16 without it where
+   that measured faster), and compile it with AdamW + warmup/cosine;
 3. ``fit`` with Keras' own callbacks: progress bar, ``BackupAndRestore``
    (one checkpoint per epoch, weights + optimizer state; an interrupted run
    resumes from it), ``TensorBoard``, ``CSVLogger`` -- plus the wall clock;
@@ -31,6 +32,7 @@ from zoo.model_folder import save_model_folder
 from zoo.training import cluster as cluster_lib
 from zoo.training import multi_worker
 from zoo.training import options as options_lib
+from zoo.training import precision as precision_lib
 from zoo.training import report, run_folder
 from zoo.training.callbacks import TimeLimit, WallClock
 from zoo.training.optimizer import adamw
@@ -127,17 +129,23 @@ def _train(recipe, options, out, files, cluster, verbose, callbacks):
         strategy, start_epoch = multi_worker.join(cluster, options["worker_timeout_seconds"], run_fingerprint,
                                                   files.copy_chief_checkpoint)
     resuming = os.path.isfile(os.path.join(paths[run_folder.CHECKPOINT_DIR], "training_metadata.json"))
-    jit_compile = options["jit_compile"] and xla_allowed(strategy)
-    if verbose and options["jit_compile"] and not jit_compile:
-        print("Note: XLA is off for a multi-replica run on CPU devices (TensorFlow cannot compile "
-              "their cross-device reads and all-reduces); it stays on for GPUs and one device.")
     previous_policy = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(options["precision"])
+    keras.config.set_dtype_policy("float32" if options["precision"] == precision_lib.AUTO else options["precision"])
     try:
         with strategy.scope():
             task = recipe.setup(options, start_epoch)
     finally:
         keras.config.set_dtype_policy(previous_policy)
+    precision = precision_lib.choose(options["precision"], options["jit_compile"], task.model)
+    if precision.policy != task.model.dtype_policy.name:
+        with strategy.scope():
+            task.model = precision_lib.rebuilt_in(task.model, precision.policy)
+    jit_compile = precision.jit_compile and xla_allowed(strategy)
+    if verbose:
+        print(f"Precision: {precision.policy}, XLA {'on' if jit_compile else 'off'} ({precision.reason}).")
+    if verbose and precision.jit_compile and not jit_compile:
+        print("Note: XLA is off for a multi-replica run on CPU devices (TensorFlow cannot compile "
+              "their cross-device reads and all-reduces); it stays on for GPUs and one device.")
     if cluster is not None:
         task.train = multi_worker.shard_by_data(task.train)
         if task.validation is not None:
@@ -225,6 +233,8 @@ def _train(recipe, options, out, files, cluster, verbose, callbacks):
         "workers": cluster.num_workers if cluster else 1,
         "task": cluster.task_name if cluster else None,
         "jit_compile": jit_compile,
+        "precision": precision.policy,
+        "precision_reason": precision.reason,
         "environment": report.environment(),
         "history": history,
     }
