@@ -23,6 +23,14 @@ class Option:
         return self.type or type(self.default)
 
 
+def precision_option(default):
+    """The ``precision`` option; recipes whose bf16 quality was measured default to 'auto'."""
+    return Option(default, "Keras dtype policy of the model: 'float32', 'mixed_bfloat16' (bfloat16 compute, "
+                           "float32 weights and logits) or 'auto' (mixed_bfloat16 without XLA for a GPT or "
+                           "BERT >= 256 wide on a CPU with bf16 units, else float32; zoo.training.precision)",
+                  choices=("auto", "float32", "mixed_bfloat16"))
+
+
 # Options every recipe has: optimisation, reproducibility and the run itself.
 COMMON = {
     "seed": Option(0, "seed for initialization, data order and masking"),
@@ -40,11 +48,7 @@ COMMON = {
                                             "to start before it gives up with an error"),
     "jit_compile": Option(True, "compile train/eval steps with XLA (precision 'auto' turns it off "
                                 "when it picks mixed_bfloat16)"),
-    "precision": Option("auto", "Keras dtype policy of the model: 'float32', 'mixed_bfloat16' (bfloat16 "
-                                "compute, float32 weights and logits) or 'auto' (mixed_bfloat16 without XLA "
-                                "for a GPT or BERT >= 256 wide on a CPU with bf16 units, else float32; "
-                                "zoo.training.precision)",
-                        choices=("auto", "float32", "mixed_bfloat16")),
+    "precision": precision_option("float32"),
     "steps_per_execution": Option(1, "optimizer steps per compiled call (fewer Python round trips; "
                                      "the progress bar moves in these increments)"),
     "time_limit_minutes": Option(0.0, "stop training after this much wall time (0 = no limit); "

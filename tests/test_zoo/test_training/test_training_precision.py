@@ -85,3 +85,20 @@ def test_auto_run_records_the_precision_it_chose(tmp_path, monkeypatch):
     assert metrics["history"][-1]["loss"] < metrics["history"][0]["loss"]
     loaded = zoo.load(str(tmp_path / "run" / "model"))
     assert loaded.model.dtype_policy.name == "float32"
+
+
+def test_auto_is_the_default_of_the_char_lm_and_fine_tuning_recipes_only():
+    defaults = {name: zoo.training.recipe_options(name)["precision"][0] for name in zoo.training.list_recipes()}
+    assert {name for name, value in defaults.items() if value == "auto"} == {
+        "gpt-shakespeare-char", "lstm-shakespeare-char", "bert-sentiment"}, defaults
+    assert set(defaults.values()) == {"auto", "float32"}
+
+
+def test_sentiment_pads_less_when_xla_is_off():
+    """Under XLA every padded length is a compilation, so bert-sentiment's buckets are 16 tokens
+    wide; without XLA (bf16 on a bf16 CPU) lengths are free and the buckets are 4 wide."""
+    from zoo.training.recipes import bert_sentiment
+
+    assert bert_sentiment.bucket_width({"bucket_width": 0}, jit_compile=True) == 16
+    assert bert_sentiment.bucket_width({"bucket_width": 0}, jit_compile=False) == 4
+    assert bert_sentiment.bucket_width({"bucket_width": 8}, jit_compile=False) == 8

