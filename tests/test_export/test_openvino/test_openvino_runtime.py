@@ -85,6 +85,21 @@ def test_int8_graph_is_read_and_matches_onnxruntime(exported):
     assert diff <= 1e-3
 
 
+def _assert_greedy_differs_only_at_near_ties(model, prompts, got, expected, tie):
+    """bf16 greedy decoding follows float32's until float32's chosen token and bf16's are within
+    bf16 rounding of each other (random tiny weights have such near-ties); after that the two
+    continue from different text, so only the first difference is checked."""
+    for prompt, tokens, reference in zip(prompts, got, expected):
+        step = next((i for i, (a, b) in enumerate(zip(tokens, reference)) if a != b), None)
+        if step is None:
+            assert len(tokens) == len(reference), (prompt, tokens, reference)
+            continue
+        logits = np.asarray(model(np.array([prompt + reference[:step]], "int32"), training=False))[0, -1]
+        gap = abs(float(logits[reference[step]]) - float(logits[tokens[step]]))
+        assert gap <= tie, f"prompt {prompt}: bf16 chose {tokens[step]} at step {step}, float32 {reference[step]} " \
+                           f"(float32 logits {gap:.3g} apart, more than bf16 rounding {tie})"
+
+
 @pytest.mark.parametrize("precision", ["f32", "bf16"])
 def test_gpt_greedy_on_openvino_equals_zoo_generate(exported, precision):
     if precision == "bf16" and not HAS_BF16:
@@ -95,7 +110,11 @@ def test_gpt_greedy_on_openvino_equals_zoo_generate(exported, precision):
     prompts = [[1, 2, 3, 4, 5], [7], [9, 10, 11]]
     for stop in (None, [3, 5]):
         expected = zoo.generation.generate(model, prompts, max_new_tokens=12, sampler="greedy", stop_token_ids=stop)
-        assert openvino_runner.generate(prompts, 12, stop_token_ids=stop) == expected
+        got = openvino_runner.generate(prompts, 12, stop_token_ids=stop)
+        if precision == "f32":
+            assert got == expected
+        else:
+            _assert_greedy_differs_only_at_near_ties(model, prompts, got, expected, tie=2 * BF16_ATOL)
         assert onnxruntime_runner.generate(prompts, 12, stop_token_ids=stop) == expected
     # OpenVINO would read past the 32-row position table without an error; the runner refuses first.
     assert openvino_runner.max_sequence_length == 32
