@@ -63,9 +63,7 @@ def inference_copy(model):
     """The trained model without its optimizer: the same architecture (from its config)
     with the trained weights. The model folder is for using the model, and AdamW's two
     slots would triple its size; the optimizer state lives in ``checkpoint/`` for resuming."""
-    copy = type(model).from_config(model.get_config())
-    copy.set_weights(model.get_weights())
-    return copy
+    return precision_lib.rebuilt_in(model, keras.config.dtype_policy())
 
 
 def declared_options(recipe):
