@@ -134,7 +134,7 @@ def _train(recipe, options, out, files, cluster, verbose, callbacks):
             task = recipe.setup(options, start_epoch)
     finally:
         keras.config.set_dtype_policy(previous_policy)
-    precision = precision_lib.choose(options["precision"], options["jit_compile"], task.model)
+    precision = task.precision or precision_lib.choose(options["precision"], options["jit_compile"], task.model)
     if precision.policy != task.model.dtype_policy.name:
         with strategy.scope():
             task.model = precision_lib.rebuilt_in(task.model, precision.policy)

@@ -27,6 +27,9 @@ class Task:
     tokenizer: object = None
     target_tokenizer: object = None
     generation: Optional[dict] = None
+    # The recipe's own zoo.training.precision.choose result, when its data depends on
+    # it (bert-sentiment's bucket width); None: the runner chooses.
+    precision: object = None
 
 
 @dataclasses.dataclass(frozen=True)

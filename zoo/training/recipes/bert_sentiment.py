@@ -100,8 +100,8 @@ def _setup(options, initial_epoch, pretrained):
         backbone = zoo.Bert(**config)
         backbone.set_weights(weights)
     model = zoo.BertClassifier(backbone, num_classes=2, dropout=options["dropout"], pooling=options["pooling"])
-    jit_compile = precision.choose(options["precision"], options["jit_compile"], model).jit_compile
-    options = dict(options, bucket_width=bucket_width(options, jit_compile))
+    chosen = precision.choose(options["precision"], options["jit_compile"], model)
+    options = dict(options, bucket_width=bucket_width(options, chosen.jit_compile))
 
     splits = data.rt_polarity_splits()
     if options["max_train_examples"]:
@@ -132,6 +132,7 @@ def _setup(options, initial_epoch, pretrained):
         validation=validation,
         evaluate=evaluate,
         tokenizer=tokenizer,
+        precision=chosen,
     )
 
 
