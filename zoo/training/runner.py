@@ -166,8 +166,8 @@ def _train(recipe, options, out, files, cluster, verbose, callbacks):
             steps_per_execution=steps_per_execution,
         )
         # Built now, not inside the first traced train step: a tf.function whose first
-        # trace creates variables is traced again (gpt-nano: 4 traces -> 2, ~4 s less
-        # before the first step). Keras defers this when no strategy was set explicitly.
+        # trace creates variables is traced again (gpt-nano: 4 traces -> 2, 5-9 s less
+        # on the first epoch). Keras defers this when no strategy was set explicitly.
         task.model.optimizer.build(task.model.trainable_variables)
     prebuild_for_strategy(task.model, task.train, strategy)
     history = report.read_history(paths[run_folder.HISTORY_FILE])
