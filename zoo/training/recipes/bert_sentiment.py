@@ -45,9 +45,9 @@ def default_checkpoint():
 
 
 # Under XLA each padded length is one compilation, so few of them. Without XLA a new length
-# only costs first-use work (measured: the first epoch ~20 s longer at width 4 than at 16),
-# which the smaller padding repays: rt-polarity's batches carry 1.05x their tokens, not 1.27x,
-# and an epoch took 93-94 s instead of 115-124 s (bf16 on the AVX-512 BF16 kind).
+# only costs first-use work (measured: the first epoch 13 s longer than the third at width 4,
+# 7 s at width 16), which the smaller padding repays: rt-polarity's batches carry 1.05x their
+# tokens, not 1.27x, and an epoch took 93-96 s instead of 115-124 s (bf16, AVX-512 BF16 kind).
 XLA_BUCKET_WIDTH = 16
 GRAPH_BUCKET_WIDTH = 4
 
