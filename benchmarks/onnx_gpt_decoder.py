@@ -1,6 +1,6 @@
 """What fusing the GPT past-state decoder buys: ONNX Runtime greedy decoding over
 ``<name>_decoder`` (plain tf2onnx graph) vs ``<name>_decoder_optimized``
-(attention over the cache fused into ``MultiHeadAttention``, LayerNorm and
+(attention over each layer's past fused into ``MultiHeadAttention``, which appends to it; LayerNorm and
 GELU fused), both from one ``export.export(..., optimize=True)`` of a zoo GPT.
 
 For each decoder and batch size it times ``export.onnx.generate.GptRunner.generate``

@@ -20,6 +20,7 @@ outputs, so they share its contract (:func:`for_artifact`).
 """
 
 import dataclasses
+import re
 
 from export.specs import tensors as declared_inputs
 
@@ -28,18 +29,18 @@ from export.specs import tensors as declared_inputs
 GPT_DECODER_USAGE = (
     "Lay out a batch of unequal prompts left-padded to a common end, prompt_end = the longest prompt: "
     "row b starts with pad[b] = prompt_end - len(prompt_b) padding columns, so every row's next token "
-    "goes to the same cache column.",
-    "The cache keeps one size for the whole generation, cache_sequence = prompt_end + max_new_tokens "
-    "(len(prompt_b) + max_new_tokens must stay within the model's max_sequence_length, which the graph's "
-    "metadata_props carry under that key; past it the positions fall off the position table): nothing is "
-    "concatenated, every step has the same shapes.",
-    "First call: the padded prompts as token_ids, zeros as past_key_values, cache_index 0, "
-    "first_position_id = -pad; argmax(logits[:, -1]) is the first new token.",
-    "Each later call: the last token of each row as token_ids (batch, 1), the previous present_key_values, "
-    "cache_index = the next unwritten column (prompt_end, prompt_end + 1, ...), "
-    "first_position_id = cache_index - pad, the same key_padding_mask.",
-    "Triton: max_batch_size 0, because cache_index is one scalar for all rows (and each request's cache "
-    "has its own length), so Triton cannot concatenate requests along a batch axis; send whole batches.",
+    "lands in the same column.",
+    "The past grows by the call's new tokens: present.{l}.key/value are past_key_values.{l}.key/value with "
+    "this call's keys and values appended (appending is the one copy of the past a call makes). "
+    "len(prompt_b) + max_new_tokens must stay within the model's max_sequence_length, which the graph's "
+    "metadata_props carry under that key; past it the positions fall off the position table.",
+    "First call: the padded prompts as token_ids, empty pasts (past_sequence 0), key_padding_mask over the "
+    "prompt columns (column c of row b: 1 when c >= pad[b]), first_position_id = -pad; argmax(logits[:, -1]) "
+    "is the first new token.",
+    "Each later call: the last token of each row as token_ids (batch, 1), the previous presents as the pasts, "
+    "key_padding_mask with a column of ones appended, first_position_id = past_sequence - pad.",
+    "Triton: every tensor is batch-first, so requests whose pasts have the same length can be batched "
+    "along the batch axis.",
 )
 
 SEQ2SEQ_USAGE = (
@@ -162,38 +163,49 @@ def forward(info):
     return Contract(tuple(inputs), tuple(outputs))
 
 
+def past_names(layers):
+    """[(past key, past value, present key, present value) names] of each layer, as in Hugging Face's exports."""
+    return [(f"past_key_values.{i}.key", f"past_key_values.{i}.value", f"present.{i}.key", f"present.{i}.value")
+            for i in range(layers)]
+
+
 def gpt_decoder(config, dtype="float32"):
-    """``<name>_decoder``: new tokens against a fixed-size key/value cache (``Gpt.call_with_cache``)."""
+    """``<name>_decoder``: new tokens appended to a past that grows (``Gpt.call_with_past``)."""
     config = config if isinstance(config, dict) else dataclasses.asdict(config)
     layers, heads = config["num_layers"], config["num_heads"]
-    cache = _axes("batch", ("layers", layers), ("key_value", 2), "cache_sequence",
-                  ("heads", heads), ("head_dim", config["hidden_dim"] // heads))
+    head_dim = config["hidden_dim"] // heads
+
+    def per_head(sequence):
+        return _axes("batch", ("heads", heads), sequence, ("head_dim", head_dim))
+
+    pasts, presents = [], []
+    for layer, names in enumerate(past_names(layers)):
+        for kind, past, present in (("keys", names[0], names[2]), ("values", names[1], names[3])):
+            pasts.append(Tensor(past, dtype, per_head("past_sequence"),
+                                f"Layer {layer}'s attention {kind} of the earlier tokens, one column per token: "
+                                f"empty (past_sequence 0) on the first call, then the last {present}."))
+            presents.append(Tensor(present, dtype, per_head("total_sequence"),
+                                   f"{past} with this call's {kind} appended (total_sequence = past_sequence + "
+                                   f"new_tokens); the next call's {past}."))
     return Contract(
         inputs=(
             Tensor("token_ids", "int32", _axes("batch", "new_tokens"),
-                   "The tokens of this call, written to cache columns cache_index .. cache_index + new_tokens - 1: "
-                   "the left-padded prompts on the first call, then one token per row."),
-            Tensor("past_key_values", dtype, cache,
-                   "The key/value cache, zeros before the first call, then the last present_key_values: "
-                   "[:, l, 0] holds layer l's keys and [:, l, 1] its values, one cache column per token."),
-            Tensor("cache_index", "int32", (),
-                   "Cache column of token_ids[:, 0], the same for every row; new token t attends to the "
-                   "columns up to cache_index + t (causal)."),
-            Tensor("key_padding_mask", "int32", _axes("batch", "cache_sequence"),
-                   "1 where a cache column holds or will hold a real token of the row, 0 for its left padding "
-                   "(column c of row b: c >= pad[b]); it spans the whole cache, causality hides unwritten columns."),
+                   "The tokens of this call: the left-padded prompts on the first call, then one token per row."),
+            *pasts,
+            Tensor("key_padding_mask", "int32", _axes("batch", "total_sequence"),
+                   "1 where a column (past and new tokens) holds a real token of the row, 0 for its left padding "
+                   "(column c of row b: c >= pad[b]); new token t also attends only to columns up to "
+                   "past_sequence + t (causal)."),
             Tensor("first_position_id", "int32", _axes("batch"),
                    "Position id of token_ids[:, 0] in each row (the next new tokens get +1, +2, ...): "
-                   "cache_index - pad[b], the number of real tokens before it; negative on the padding "
+                   "past_sequence - pad[b], the number of real tokens before it; negative on the padding "
                    "columns of the first call, which the mask hides."),
         ),
         outputs=(
             Tensor("logits", "float32", _axes("batch", "new_tokens", ("vocabulary", config["vocabulary_size"])),
                    "Next-token scores: logits[:, t] scores the token after token_ids[:, t]; "
                    "greedy decoding takes argmax(logits[:, -1])."),
-            Tensor("present_key_values", dtype, cache,
-                   "past_key_values with this call's keys and values written at its columns; "
-                   "the next call's past_key_values."),
+            *presents,
         ),
         usage=GPT_DECODER_USAGE,
     )
@@ -291,13 +303,32 @@ def graph_signature(onnx_model):
     }
 
 
+def _per_layer_rows(tensors):
+    """(name, tensor, meaning) rows, the tensors of every layer l (``past_key_values.{l}.key`` ...)
+    written once with ``{l}`` for the layer, the others as they are."""
+    rows, seen = [], set()
+    for t in tensors:
+        match = re.fullmatch(r"(.*)\.(\d+)\.(.*)", t.name)
+        if match is None:
+            rows.append((t.name, t, t.meaning))
+            continue
+        name = f"{match[1]}.{{l}}.{match[3]}"
+        if name not in seen:
+            seen.add(name)
+            layer = match[2]
+            meaning = t.meaning.replace(f"Layer {layer}'s", "Layer l's").replace(f".{layer}.", ".{l}.")
+            rows.append((name, t, meaning))
+    return rows
+
+
 def markdown_table(contract):
-    """The README's table of a contract: one row per input and output, axes by name."""
+    """The README's table of a contract: one row per input and output (one per kind for the
+    tensors every layer has), axes by name."""
     rows = ["| | tensor | dtype | axes | meaning |", "|---|---|---|---|---|"]
     for side, tensors in (("in", contract.inputs), ("out", contract.outputs)):
-        for t in tensors:
+        for name, t, meaning in _per_layer_rows(tensors):
             axes = "(" + ", ".join(a.name for a in t.axes) + ")" if t.axes else "scalar"
-            rows.append(f"| {side} | `{t.name}` | {t.dtype} | {axes} | {t.meaning} |")
+            rows.append(f"| {side} | `{name}` | {t.dtype} | {axes} | {meaning} |")
     dynamic = sorted({a.name for t in contract.tensors().values() for a in t.axes if a.dynamic})
     rows.append("")
     rows.append(f"Dynamic axes: {', '.join(dynamic)}; the others are fixed by the model's config.")

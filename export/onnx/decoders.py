@@ -1,10 +1,14 @@
 """ONNX decoders with past state, so a runtime decodes one token at a time.
 
-GPT (``<name>_decoder``): the zoo's fixed-size key/value cache goes in and
-comes out updated - new keys/values are written at ``cache_index``, never
-concatenated, so every step has the same shapes (as in ``Gpt.call_with_cache``):
-``token_ids``, ``past_key_values``, ``cache_index``, ``key_padding_mask``,
-``first_position_id`` -> ``logits``, ``present_key_values``.
+GPT (``<name>_decoder``): each layer's keys and values come in as a past and
+go out with the call's new ones appended (``Gpt.call_with_past``), in
+Hugging Face's names and layout: ``token_ids``, ``past_key_values.{l}.key``
+/ ``.value`` (batch, heads, past_sequence, head_dim), ``key_padding_mask``,
+``first_position_id`` -> ``logits``, ``present.{l}.key`` / ``.value``. The
+one copy per step is the append; the compiled XLA loop instead writes into a
+fixed-size cache in place (``Gpt.call_with_cache``), which plain ONNX ops
+cannot do without copying the cache several times per step
+(``benchmarks/onnx_gpt_decoder.py`` measured both).
 
 Seq2seq: ``<name>_encoder`` (source ids + mask -> encoder_outputs and the
 initial LSTM states) and ``<name>_decoder`` (one target token, past (h, c)
@@ -42,12 +46,16 @@ def _declared(declared):
 
 
 def gpt_decoder_function(model):
-    def step(token_ids, past_key_values, cache_index, key_padding_mask, first_position_id):
-        logits, _, cache = model.call_with_cache(
-            token_ids, past_key_values, cache_index,
-            padding_mask=key_padding_mask, start_index=first_position_id,
-        )
-        return {"logits": tf.cast(logits, tf.float32), "present_key_values": cache}
+    names = contract.past_names(model.config.num_layers)
+
+    def step(token_ids, key_padding_mask, first_position_id, **pasts):
+        past = [(pasts[key], pasts[value]) for key, value, _, _ in names]
+        logits, _, present = model.call_with_past(
+            token_ids, past, padding_mask=key_padding_mask, start_index=first_position_id)
+        outputs = {"logits": tf.cast(logits, tf.float32)}
+        for (_, _, key, value), (keys, values) in zip(names, present):
+            outputs[key], outputs[value] = keys, values
+        return outputs
 
     return (step, *_declared(contract.gpt_decoder(model.config, model.compute_dtype)))
 

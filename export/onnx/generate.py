@@ -2,12 +2,12 @@
 
 It follows ``zoo.generate``'s conventions exactly, so the tokens match
 (tested): prompts are left-padded to a common end, each row's positions
-start at 0 at its first real token (``first_position_id = cache_index - pad``),
-padded cache keys are masked, a row that
+start at 0 at its first real token (``first_position_id = past_length - pad``),
+padded keys are masked, a row that
 emits a stop token keeps emitting the fill token while others continue, and
 each row's output runs up to and including its stop token.
 
-    runner = GptRunner("artifacts/gpt2/onnx/gpt2_decoder/1/model.onnx")
+    runner = GptRunner("artifacts/gpt2/onnx/gpt2_decoder/1/model.onnx")  # onnxruntime
     runner.generate([[464, 3290], [15496]], max_new_tokens=20, stop_token_ids=[50256])
 
 The runtime is only "run one step": each runner takes a path (opened with
@@ -26,6 +26,7 @@ import os
 
 import numpy as np
 
+from export.onnx import contract
 from export.onnx.session import ort_session
 
 CONTEXT_KEY = "max_sequence_length"  # the GPT decoder's metadata_props entry: its position table's length
@@ -80,70 +81,86 @@ def _greedy_tail(first_logits, step, batch, max_new_tokens, stop_token_ids):
     return outputs
 
 
+OLD_CACHE_INPUT = "past_key_values"  # the single fixed-size cache of decoders exported before the growing past
+
+
 class GptRunner:
-    """Greedy decoding over a GPT ``_decoder`` ONNX graph (fixed-size KV cache).
+    """Greedy decoding over a GPT ``_decoder`` ONNX graph (a past that grows by each call's tokens).
 
     ``decoder``: the graph's path (onnxruntime) or an open session-like object.
     """
 
     def __init__(self, decoder):
         self.session = _session(decoder)
-        shape = {i.name: i.shape for i in self.session.get_inputs()}["past_key_values"]
-        self.layers, self.heads, self.head_dim = shape[1], shape[4], shape[5]
+        shapes = {i.name: i.shape for i in self.session.get_inputs()}
+        if OLD_CACHE_INPUT in shapes:
+            raise ValueError(
+                "This GPT decoder was exported with the older fixed-size cache input 'past_key_values'; "
+                "this version of the zoo runs decoders with a past per layer ('past_key_values.0.key', ...). "
+                "Export the model again (zoo export <model> --out <folder> --formats onnx)."
+            )
+        self.layers = sum(1 for name in shapes if name.startswith("past_key_values.") and name.endswith(".key"))
+        self.names = contract.past_names(self.layers)
+        first = shapes[self.names[0][0]]
+        self.heads, self.head_dim = first[1], first[3]
         self.max_sequence_length = declared_context(self.session)
+        self.outputs = ["logits"] + [name for names in self.names for name in names[2:]]
 
     def _layout(self, prompts, max_new_tokens):
         prompt_end = max(len(p) for p in prompts)
         check_context(prompt_end + max_new_tokens, self.max_sequence_length)
-        cache_length = prompt_end + max_new_tokens
         batch = len(prompts)
         ids = np.zeros((batch, prompt_end), np.int32)
         pad = np.zeros((batch,), np.int32)
         for b, row in enumerate(prompts):
             pad[b] = prompt_end - len(row)
             ids[b, pad[b]:] = row
-        key_mask = (np.arange(cache_length)[None, :] >= pad[:, None]).astype(np.int32)
-        cache = np.zeros((batch, self.layers, 2, cache_length, self.heads, self.head_dim), np.float32)
-        return ids, pad, key_mask, cache, prompt_end
+        key_mask = (np.arange(prompt_end + max_new_tokens)[None, :] >= pad[:, None]).astype(np.int32)
+        return ids, pad, key_mask, prompt_end
 
-    def _run(self, tokens, cache, index, key_mask, first_position_id):
-        logits, cache = self.session.run(
-            ["logits", "present_key_values"],
-            {"token_ids": tokens, "past_key_values": cache, "cache_index": np.array(index, np.int32),
-             "key_padding_mask": key_mask, "first_position_id": first_position_id.astype(np.int32)},
-        )
-        return logits, cache
+    def empty_past(self, batch):
+        """Zero-length keys and values for every layer: the first call's pasts."""
+        empty = np.zeros((batch, self.heads, 0, self.head_dim), np.float32)
+        return [(empty, empty) for _ in range(self.layers)]
+
+    def _run(self, tokens, past, key_mask, first_position_id):
+        """One call: -> (logits, the presents as the next call's past)."""
+        feed = {"token_ids": tokens, "key_padding_mask": key_mask,
+                "first_position_id": first_position_id.astype(np.int32)}
+        for (key_name, value_name, _, _), (keys, values) in zip(self.names, past):
+            feed[key_name], feed[value_name] = keys, values
+        logits, *presents = self.session.run(self.outputs, feed)
+        return logits, list(zip(presents[0::2], presents[1::2]))
 
     def generate(self, prompts, max_new_tokens, stop_token_ids=None, return_first_logits=False):
-        ids, pad, key_mask, cache, prompt_end = self._layout(prompts, max_new_tokens)
-        logits, cache = self._run(ids, cache, 0, key_mask, -pad)  # the whole prompt at once
+        ids, pad, key_mask, prompt_end = self._layout(prompts, max_new_tokens)
+        logits, past = self._run(ids, self.empty_past(len(prompts)), key_mask[:, :prompt_end], -pad)
         first = logits[:, -1]
-        state = {"cache": cache}
+        state = {"past": past}
 
         def step(token, i):
             column = prompt_end + i - 1
-            logits, state["cache"] = self._run(token[:, None], state["cache"], column, key_mask, column - pad)
+            logits, state["past"] = self._run(token[:, None], state["past"], key_mask[:, :column + 1], column - pad)
             return logits[:, 0]
 
         out = _greedy_tail(first, step, len(prompts), max_new_tokens, stop_token_ids)
         return (out, first) if return_first_logits else out
 
     def window_logits(self, token_ids):
-        """Logits (B, T, V) of (B, T) windows read from an empty cache: the decoder
+        """Logits (B, T, V) of (B, T) windows read with an empty past: the decoder
         as a plain language model, for scoring held-out text."""
         token_ids = np.asarray(token_ids, np.int32)
         batch, length = token_ids.shape
         check_context(length, self.max_sequence_length)
-        cache = np.zeros((batch, self.layers, 2, length, self.heads, self.head_dim), np.float32)
         key_mask = np.ones((batch, length), np.int32)
-        logits, _ = self._run(token_ids, cache, 0, key_mask, np.zeros((batch,), np.int32))
+        logits, _ = self._run(token_ids, self.empty_past(batch), key_mask, np.zeros((batch,), np.int32))
         return logits
 
     def keras_first_logits(self, model, prompts):
-        """The same prompt step in Keras (``call_with_cache``), for the logits check."""
-        ids, pad, key_mask, _, _ = self._layout(prompts, 1)
-        cache = model.initial_cache(len(prompts), key_mask.shape[1])
-        logits, _, _ = model.call_with_cache(ids, cache, 0, padding_mask=key_mask, start_index=-pad)
+        """The same prompt call in Keras (``call_with_past``), for the logits check."""
+        ids, pad, key_mask, prompt_end = self._layout(prompts, 0)
+        logits, _, _ = model.call_with_past(ids, model.initial_past(len(prompts)), padding_mask=key_mask,
+                                            start_index=-pad)
         return np.asarray(logits)[:, -1]
 
 

@@ -8,13 +8,13 @@ input/output with its name, data type and dims (-1 = dynamic).
 Batching (:func:`batchable`): Triton's dynamic batcher concatenates requests
 along a batch axis that must be the first dim of *every* input and output,
 and then leaves that axis out of ``dims``. The forward models and the
-seq2seq encoder/decoder qualify (every tensor is declared ``batch``-first,
-``export.onnx.contract``), so they get ``max_batch_size: 8`` (requests of up
-to 8 rows; :data:`MAX_BATCH_SIZE`, or ``write_entry(max_batch_size=...)``)
-and ``dynamic_batching { }``. The GPT past-state decoder does not: its
-``cache_index`` is one scalar for all rows (a rank-0 input has no batch axis
-and each request's cache has its own length), so it keeps
-``max_batch_size: 0``, every dim declared, and the scalar declared as
+seq2seq encoder/decoder and the GPT decoder qualify (every tensor is declared
+``batch``-first, ``export.onnx.contract``), so they get ``max_batch_size: 8``
+(requests of up to 8 rows; :data:`MAX_BATCH_SIZE`, or
+``write_entry(max_batch_size=...)``) and ``dynamic_batching { }``; Triton
+batches only requests whose other dims agree (GPT decoder steps over pasts of
+the same length). A graph with a tensor that is not batch-first keeps
+``max_batch_size: 0`` with every dim declared, and a scalar is declared as
 ``dims: [ 1 ]`` reshaped to ``[ ]`` (Triton wants rank >= 1).
 
 The text is written here without Triton's protobuf classes, so export does
@@ -78,8 +78,8 @@ def config_text(name, onnx_model, max_batch_size=MAX_BATCH_SIZE):
                 f"max_batch_size: {int(max_batch_size)}\n")
         tail = "dynamic_batching { }\n"
     else:
-        head = ("# max_batch_size 0: not every input and output has the batch axis first (a scalar such as\n"
-                "# cache_index is shared by all rows), so each request carries its whole batch.\n"
+        head = ("# max_batch_size 0: not every input and output has the batch axis first (a scalar is\n"
+                "# shared by all rows), so each request carries its whole batch.\n"
                 "max_batch_size: 0\n")
         tail = ""
     inputs = ",\n".join(_tensor_entry(n, s, batched) for n, s in signature["inputs"].items())

@@ -1,13 +1,20 @@
-"""Multi-head attention with masks and a fixed-size key/value cache.
+"""Multi-head attention with masks and a key/value cache in two forms.
 
 Self-attention (``value`` omitted) or cross-attention (``value`` given).
 Projections are plain ``Dense`` layers (query, key, value, output), each
 with a bias, so checkpoints from BERT and GPT-2 map onto them one to one.
 
-The cache is a single tensor of shape (batch, 2, cache_length, heads,
-head_dim) holding keys ([:, 0]) and values ([:, 1]). Decoding writes the new
-step's keys and values *into* it at ``cache_update_index`` instead of
-concatenating, so its shape never changes and a decode loop compiles once.
+* The **cache** is a single tensor of shape (batch, 2, cache_length, heads,
+  head_dim) holding keys ([:, 0]) and values ([:, 1]). Decoding writes the
+  new step's keys and values *into* it at ``cache_update_index`` instead of
+  concatenating, so its shape never changes and a decode loop compiles once
+  (XLA updates it in place).
+* The **past** is a (keys, values) pair, each (batch, heads, past_length,
+  head_dim): the new keys and values are appended, and the pair that comes
+  back is one token longer. This is the form of the exported ONNX decoder
+  (and of Hugging Face's exports): a runtime that cannot write into its
+  inputs then copies each layer's keys and values once per step, where
+  writing into a fixed-size cache in plain ONNX ops copies it several times.
 """
 
 import keras
@@ -47,12 +54,15 @@ class MultiHeadAttention(keras.layers.Layer):
 
         out = mha(query, value=None, attention_mask=None)
         out, cache = mha(query, attention_mask=m, cache=c, cache_update_index=i)
+        out, (keys, values) = mha(query, attention_mask=m, past=(past_keys, past_values))
 
     ``attention_mask`` is bool (batch, query_length, key_length). With a
     ``cache`` and a ``cache_update_index`` the new keys/values are written at
     that index and attention runs over the whole cache (mask accordingly);
     with a cache and no index the cache is used as precomputed keys/values
-    (cross-attention over a fixed encoder output).
+    (cross-attention over a fixed encoder output). With a ``past`` the new
+    keys/values are appended to it, and attention runs over the past and the
+    new tokens (the mask spans both).
     """
 
     def __init__(
@@ -114,6 +124,7 @@ class MultiHeadAttention(keras.layers.Layer):
         attention_mask=None,
         cache=None,
         cache_update_index=None,
+        past=None,
         return_weights=False,
         training=None,
     ):
@@ -132,6 +143,13 @@ class MultiHeadAttention(keras.layers.Layer):
                     start = [0, 0, cache_update_index, 0, 0]
                     cache = ops.slice_update(cache, start, step)
                 k, v = cache[:, 0], cache[:, 1]
+            if past is not None:
+                k, v = (ops.concatenate([old, ops.cast(ops.transpose(new, (0, 2, 1, 3)), old.dtype)], axis=2)
+                        for old, new in zip(past, (k, v)))
+                past = (k, v)
+                # Back to the core's (B, Tk, H, D): an exporter's transpose optimizer folds
+                # this into the core's own transposes, so no copy of the past is added.
+                k, v = ops.transpose(k, (0, 2, 1, 3)), ops.transpose(v, (0, 2, 1, 3))
 
         dropout_active = training and self.dropout > 0
         need_weights = return_weights or dropout_active
@@ -160,6 +178,8 @@ class MultiHeadAttention(keras.layers.Layer):
         outputs = (output,)
         if cache is not None:
             outputs += (cache,)
+        if past is not None:
+            outputs += (past,)
         if return_weights:
             outputs += (weights,)
         return outputs[0] if len(outputs) == 1 else outputs

@@ -26,6 +26,8 @@ class TransformerDecoderBlock(keras.layers.Layer):
         y = block(x, padding_mask=None)                        # full pass
         y, cache = block(x, cache=c, cache_update_index=i,     # cached step
                          padding_mask=key_padding_over_cache)
+        y, past = block(x, past=(keys, values),                # step appended to a past
+                        padding_mask=key_padding_over_past_and_new)
         y = block(x, encoder_outputs=e, encoder_padding_mask=m)  # with cross-attn
     """
 
@@ -105,12 +107,16 @@ class TransformerDecoderBlock(keras.layers.Layer):
         encoder_padding_mask=None,
         cache=None,
         cache_update_index=None,
+        past=None,
         training=None,
     ):
         query_length = ops.shape(x)[1]
         if cache is not None:
             key_length = ops.shape(cache)[2]
             offset = 0 if cache_update_index is None else cache_update_index
+        elif past is not None:
+            offset = ops.shape(past[0])[2]
+            key_length = offset + query_length
         else:
             key_length, offset = query_length, 0
         self_mask = attention_mask(
@@ -122,10 +128,13 @@ class TransformerDecoderBlock(keras.layers.Layer):
             attention_mask=self_mask,
             cache=cache,
             cache_update_index=cache_update_index,
+            past=past,
             training=training,
         )
         if cache is not None:
             attended, cache = attended
+        elif past is not None:
+            attended, past = attended
         x = x + self.residual_dropout(attended, training=training)
 
         if self.cross_attention:
@@ -145,7 +154,9 @@ class TransformerDecoderBlock(keras.layers.Layer):
             x = x + self.residual_dropout(crossed, training=training)
 
         x = x + self.feed_forward(self.feed_forward_norm(x), training=training)
-        return x if cache is None else (x, cache)
+        if cache is not None:
+            return x, cache
+        return x if past is None else (x, past)
 
     def get_config(self):
         config = super().get_config()

@@ -3,7 +3,9 @@
 token + learned position embeddings -> pre-LN decoder blocks -> final
 LayerNorm -> LM head tied to the token embedding. ``call_with_cache`` runs
 one or more new tokens against a fixed-size key/value cache, which is what
-the compiled decode loop in ``zoo.generation`` drives.
+the compiled decode loop in ``zoo.generation`` drives; ``call_with_past``
+appends them to a past that grows, which is what the exported ONNX decoder
+runs.
 """
 
 import dataclasses
@@ -145,17 +147,44 @@ class Gpt(ZooModel):
         stacked = not isinstance(cache, (list, tuple))
         layer_caches = [cache[:, i] for i in range(len(self.blocks))] if stacked else cache
         start = cache_update_index if start_index is None else start_index
+        logits, hidden, caches = self._run_blocks(
+            token_ids, start, padding_mask, last_logits_only,
+            [dict(cache=c, cache_update_index=cache_update_index) for c in layer_caches],
+        )
+        return logits, hidden, ops.stack(caches, axis=1) if stacked else caches
+
+    def initial_past(self, batch_size):
+        """An empty past: (keys, values) per layer, each (batch, heads, 0, head_dim)."""
+        c = self.config
+        shape = (batch_size, c.num_heads, 0, c.hidden_dim // c.num_heads)
+        return [(ops.zeros(shape, self.compute_dtype), ops.zeros(shape, self.compute_dtype))
+                for _ in range(c.num_layers)]
+
+    def call_with_past(self, token_ids, past, padding_mask=None, start_index=None, last_logits_only=False):
+        """Run new tokens after a past that grows (the exported ONNX decoder's form).
+
+        Args:
+            token_ids: (B, T) new tokens.
+            past: (keys, values) per layer, each (B, heads, past_length,
+                head_dim): from ``initial_past`` or a previous call's.
+            padding_mask: (B, past_length + T) real keys, for padded batches.
+            start_index: position ids of the first new token (scalar or (B,));
+                defaults to ``past_length``.
+            last_logits_only: as in ``call_with_cache``.
+        Returns ``(logits (B, T, V) float32, hidden (B, T, D), past)``, the past
+        with this call's keys and values appended (past_length + T).
+        """
+        start = ops.shape(past[0][0])[2] if start_index is None else start_index
+        return self._run_blocks(token_ids, start, padding_mask, last_logits_only, [dict(past=p) for p in past])
+
+    def _run_blocks(self, token_ids, start, padding_mask, last_logits_only, block_states):
+        """Embeddings, each block with its cache or past, final norm and LM head; -> (logits, hidden, states)."""
         x = self.embeddings(token_ids, start_index=start)
-        caches = []
-        for block, layer_cache in zip(self.blocks, layer_caches):
-            x, layer_cache = block(
-                x,
-                padding_mask=padding_mask,
-                cache=layer_cache,
-                cache_update_index=cache_update_index,
-            )
-            caches.append(layer_cache)
+        states = []
+        for block, state in zip(self.blocks, block_states):
+            x, layer_state = block(x, padding_mask=padding_mask, **state)
+            states.append(layer_state)
         hidden = self.final_norm(x)
         projected = hidden[:, -1:] if last_logits_only else hidden
         logits = ops.cast(self.token_embedding(projected, reverse=True), "float32")
-        return logits, hidden, ops.stack(caches, axis=1) if stacked else caches
+        return logits, hidden, states

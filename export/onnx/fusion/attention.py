@@ -19,19 +19,25 @@ def _heads_source(g, name):
     return reshape.input[0], reshape
 
 
-def _cache_heads_source(g, name, ranks, hidden, perm):
-    """Transpose(t, perm) where ``t`` is already (B, S, H, D) - keys/values read
-    from a decoder's cache rather than split from a projection: -> Reshape(t,
-    (B, S, H*D)), else None."""
+def _appended_past(g, name):
+    """Concat(past, Transpose(Reshape(t, (B, T, H, D)))) along the sequence axis - a
+    decoder's past with this call's keys or values appended (``MultiHeadAttention``'s
+    ``past``) -> (past graph input, t, that Reshape, the Concat), else None."""
+    concat = g.producer.get(name)
+    if concat is None or concat.op_type != "Concat" or len(concat.input) != 2:
+        return None
+    if next((a.i for a in concat.attribute if a.name == "axis"), None) != 2 or concat.input[0] not in g.graph_inputs:
+        return None
+    new, split = _heads_source(g, concat.input[1])
+    return None if new is None else (concat.input[0], new, split, concat)
+
+
+def _transposed_for_scores(g, name):
+    """Transpose(t, (0, 1, 3, 2)) -> t, else None."""
     transpose = g.producer.get(name)
-    if transpose is None or transpose.op_type != "Transpose" or ranks.get(transpose.input[0]) != 4:
+    if transpose is None or transpose.op_type != "Transpose":
         return None
-    if tuple(next((a.ints for a in transpose.attribute if a.name == "perm"), ())) != perm:
-        return None
-    shape = g.add_initializer(np.array([0, 0, hidden], np.int64), "merge_heads")
-    node = helper.make_node("Reshape", [transpose.input[0], shape], [g.unique("cache_3d")], name=g.unique("Reshape"))
-    g.graph.node.append(node)
-    return node.output[0]
+    return transpose.input[0] if tuple(next((a.ints for a in transpose.attribute if a.name == "perm"), ())) == (0, 1, 3, 2) else None
 
 
 def _additive_mask(g, softmax_input):
@@ -104,8 +110,9 @@ def fuse_attention(g, num_heads, causal, hidden, ranks, padding_input="padding_m
         merge_t = g.only(weighted.output[0], "Transpose")
         merge = merge_t and g.only(merge_t.output[0], "Reshape")
         value, value_split = _heads_source(g, weighted.input[1])
-        if value is None:
-            value = _cache_heads_source(g, weighted.input[1], ranks, hidden, perm=(0, 2, 1, 3))
+        past_value = None if value is not None else _appended_past(g, weighted.input[1])
+        if past_value is not None:
+            value, value_split = past_value[1], past_value[2]
         if merge is None or value is None:
             continue
         # walk back from the softmax input to the scores MatMul (through scale and masking)
@@ -125,29 +132,37 @@ def fuse_attention(g, num_heads, causal, hidden, ranks, padding_input="padding_m
         if scores is None:
             continue
         (query, query_split), (key, key_split) = _heads_source(g, scores.input[0]), _heads_source(g, scores.input[1])
-        if key is None:
-            key = _cache_heads_source(g, scores.input[1], ranks, hidden, perm=(0, 2, 3, 1))
-        if query is None or key is None:
+        present_key = _transposed_for_scores(g, scores.input[1]) if key is None else None
+        past_key = None if present_key is None else _appended_past(g, present_key)
+        if past_key is not None:
+            key, key_split = past_key[1], past_key[2]
+        if query is None or key is None or (past_key is None) != (past_value is None):
             continue
         _, inputs = _ancestors(g, softmax.input[0])
         if padding_input in inputs:  # forward graphs: key padding mask + causal flag
             extra, unidirectional = ["", padding_input], causal
-        else:  # e.g. a decoder over its cache: the graph's own mask as an additive bias
+        else:  # e.g. a decoder over its past: the graph's own mask as an additive bias
             bias = _additive_mask(g, softmax.input[0])
             masked = g.producer.get(softmax.input[0]) is not None and g.producer[softmax.input[0]].op_type in ("Add", "Where")
             if bias is None and masked:
                 continue  # masked in a way this rewrite does not understand
             extra, unidirectional = (["", "", bias] if bias else []), False
         query = _as_3d(g, query, query_split, ranks, hidden)
-        key = _as_3d(g, key, key_split, ranks, hidden) if key_split is not None else key
-        value = _as_3d(g, value, value_split, ranks, hidden) if value_split is not None else value
+        key = _as_3d(g, key, key_split, ranks, hidden)
+        value = _as_3d(g, value, value_split, ranks, hidden)
         scale_node = g.only(scores.output[0], "Mul")
         scale = g.split_const(scale_node)[1] if scale_node is not None else None
         node_inputs = [query, key, value, *extra]
+        node_outputs = [g.unique("attention")]
+        if past_key is not None:  # MultiHeadAttention appends to the past itself and writes the presents
+            node_inputs = [query, key, value, *(extra + ["", "", ""])[:3], past_key[0], past_value[0]]
+            for _, _, _, concat in (past_key, past_value):
+                node_outputs.append(concat.output[0])
+                concat.output[0] = g.unique("dead")
         attributes = dict(num_heads=int(num_heads), mask_filter_value=MASKED_LOGIT, unidirectional=int(bool(unidirectional)))
         if scale is not None and np.asarray(scale).size == 1:
             attributes["scale"] = float(np.asarray(scale).reshape(-1)[0])
-        node = helper.make_node("MultiHeadAttention", node_inputs, [g.unique("attention")],
+        node = helper.make_node("MultiHeadAttention", node_inputs, node_outputs,
                                 name=g.unique("MultiHeadAttention"), domain=MS_DOMAIN, **attributes)
         if ranks.get(merge.output[0], 3) == 2:  # the merge went straight to (B*T, hidden)
             g.graph.node.append(node)

@@ -1,6 +1,8 @@
 """ONNX decoders with past state: an onnxruntime greedy loop over them is
 token-identical to Keras greedy decoding (``zoo.generate``)."""
 
+from types import SimpleNamespace
+
 import pytest
 
 import zoo.generation
@@ -15,10 +17,13 @@ def test_gpt_decoder_with_past_matches_keras_greedy(tmp_path):
     decoder = report["artifacts"]["onnx_decoder"]
     assert decoder["validation"]["passed"] and decoder["validation"]["greedy_tokens_identical"]
     inputs = decoder["signatures"]["model"]["inputs"]
-    assert inputs["past_key_values"]["shape"] == ["batch", 2, 2, "cache_sequence", 2, 4]
-    assert "present_key_values" in decoder["signatures"]["model"]["outputs"]
+    for layer in range(2):
+        assert inputs[f"past_key_values.{layer}.key"]["shape"] == ["batch", 2, "past_sequence", 4]
+        assert inputs[f"past_key_values.{layer}.value"]["shape"] == ["batch", 2, "past_sequence", 4]
+    outputs = decoder["signatures"]["model"]["outputs"]
+    assert outputs["present.1.value"]["shape"] == ["batch", 2, "total_sequence", 4]
     config = (tmp_path / "lm" / "onnx" / "lm_decoder" / "config.pbtxt").read_text()
-    assert 'name: "cache_index"' in config and "reshape: { shape: [ ] }" in config  # Triton scalar
+    assert 'name: "past_key_values.0.key"' in config and "dynamic_batching" in config  # batch-first: Triton batches
 
     runner = GptRunner(decoder["path"])
     prompts = [[1, 2, 3, 4, 5], [7], [9, 10, 11]]
@@ -30,6 +35,18 @@ def test_gpt_decoder_with_past_matches_keras_greedy(tmp_path):
     runner.generate(prompts, 27)  # 5 + 27 = 32 positions: the whole table
     with pytest.raises(ValueError, match="needs 33 positions.*max_sequence_length 32"):
         runner.generate(prompts, 28)
+
+
+def test_gpt_runner_refuses_a_decoder_with_the_old_fixed_size_cache():
+    class OldDecoder:  # the inputs of a GPT decoder exported before the past per layer
+        def get_inputs(self):
+            return [SimpleNamespace(name=n, shape=s) for n, s in (
+                ("token_ids", ["batch", "new_tokens"]), ("past_key_values", ["batch", 2, 2, "cache_sequence", 2, 4]),
+                ("cache_index", []), ("key_padding_mask", ["batch", "cache_sequence"]),
+                ("first_position_id", ["batch"]))]
+
+    with pytest.raises(ValueError, match="older fixed-size cache.*Export the model again"):
+        GptRunner(OldDecoder())
 
 
 def test_seq2seq_decoder_with_states_matches_keras_greedy(tmp_path):

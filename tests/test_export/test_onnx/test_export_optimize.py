@@ -109,9 +109,10 @@ def test_int8_task_metrics_with_a_tokenizer(tmp_path, monkeypatch):
 
 
 def test_gpt_past_state_decoder_is_fused_and_decodes_the_same_tokens(tmp_path):
-    """The decoder's attention reads keys/values from its fixed-size cache and is
-    masked by the graph's own mask; fused into MultiHeadAttention with that mask
-    as an additive bias, the ONNX Runtime greedy loop still matches Keras."""
+    """The decoder's attention appends to each layer's past and is masked by the
+    graph's own mask; fused into MultiHeadAttention with that mask as an additive
+    bias and the past as its own past_key/past_value (it writes the presents), the
+    ONNX Runtime greedy loop still matches Keras."""
     report = export(randomized("gpt", name="g"), tmp_path / "g", formats=["onnx"], optimize=True)
     fused = report["artifacts"]["onnx_decoder_optimized"]
     assert fused["fused_ops"]["final_graph"]["MultiHeadAttention"] == 2
@@ -119,4 +120,8 @@ def test_gpt_past_state_decoder_is_fused_and_decodes_the_same_tokens(tmp_path):
     assert fused["validation"]["outputs"]["logits"]["max_abs_diff"] <= 1e-4
     model = onnx.load(fused["path"])
     attention = [n for n in model.graph.node if n.op_type == "MultiHeadAttention"]
-    assert all(len(n.input) == 6 and n.input[5] for n in attention)  # the mask as attention_bias
+    assert all(len(n.input) == 8 and n.input[5] for n in attention)  # the mask as attention_bias
+    for layer, node in enumerate(attention):
+        assert list(node.input[6:]) == [f"past_key_values.{layer}.key", f"past_key_values.{layer}.value"]
+        assert list(node.output[1:]) == [f"present.{layer}.key", f"present.{layer}.value"]
+    assert not [n for n in model.graph.node if n.op_type == "Concat" and "present" in n.output[0]]

@@ -56,13 +56,16 @@ def test_manifest_declares_every_tensor_and_the_graphs_agree(family):
     assert decoder["usage"] and all(line.endswith(".") for line in decoder["usage"])
 
 
-def test_gpt_decoder_declares_cache_and_positions():
+def test_gpt_decoder_declares_pasts_and_positions():
     _, report, _ = exported("gpt")
     inputs = report["artifacts"]["onnx_decoder"]["signatures"]["model"]["inputs"]
-    assert list(inputs) == ["token_ids", "past_key_values", "cache_index", "key_padding_mask", "first_position_id"]
-    assert inputs["past_key_values"]["axes"] == ["batch", "layers", "key_value", "cache_sequence", "heads", "head_dim"]
-    assert inputs["key_padding_mask"]["axes"] == ["batch", "cache_sequence"]
-    assert inputs["cache_index"]["shape"] == [] and inputs["first_position_id"]["axes"] == ["batch"]
+    pasts = [f"past_key_values.{layer}.{kind}" for layer in range(2) for kind in ("key", "value")]
+    assert list(inputs) == ["token_ids", *pasts, "key_padding_mask", "first_position_id"]
+    assert all(inputs[name]["axes"] == ["batch", "heads", "past_sequence", "head_dim"] for name in pasts)
+    assert inputs["key_padding_mask"]["axes"] == ["batch", "total_sequence"]
+    assert inputs["first_position_id"]["axes"] == ["batch"]
+    outputs = report["artifacts"]["onnx_decoder"]["signatures"]["model"]["outputs"]
+    assert list(outputs) == ["logits", *(name.replace("past_key_values.", "present.") for name in pasts)]
     assert "left-padded" in " ".join(report["artifacts"]["onnx_decoder"]["signatures"]["model"]["usage"])
 
 

@@ -18,7 +18,7 @@ from export.onnx.contract import graph_signature
 from serving_exports import exported
 
 TYPES = {"float32": model_config_pb2.TYPE_FP32, "int32": model_config_pb2.TYPE_INT32}
-UNBATCHED = {"tiny_gpt_decoder", "tiny_gpt_decoder_optimized", "tiny_gpt_decoder_int8"}  # cache_index is a scalar
+UNBATCHED = set()  # every artifact's tensors are batch-first (the GPT decoder's pasts too)
 
 
 def _entries(folder):
@@ -91,7 +91,7 @@ def test_a_hand_edited_config_fails_the_check(edited_decoder, reader, monkeypatc
 
 def test_strict_parsing_rejects_an_unknown_field(edited_decoder):
     config = edited_decoder / "config.pbtxt"
-    config.write_text(config.read_text().replace("max_batch_size: 0", "max_batch_sizes: 0"))
+    config.write_text(config.read_text().replace("max_batch_size:", "max_batch_sizes:"))
     (problem,) = triton_check.check_entry(edited_decoder)
     assert problem.startswith(f"{config}: not a valid Triton ModelConfig") and "max_batch_sizes" in problem
 
@@ -104,3 +104,22 @@ def test_the_export_gate_fails_an_entry_whose_config_disagrees(edited_decoder):
                                      {"passed": True, "atol": 1e-4, "outputs": {}}, str(edited_decoder.parents[1]))
     assert not validation["passed"] and validation["gate"]
     assert "onnx/tiny_gpt_decoder/config.pbtxt: input 'position_offset'" in validation["error"]
+
+
+def test_a_graph_with_a_scalar_input_is_served_unbatched():
+    """A tensor without a leading batch axis (here a scalar) keeps max_batch_size 0 with
+    every dim declared, the scalar as dims [1] reshaped to [] (Triton wants rank >= 1)."""
+    from onnx import TensorProto, helper
+
+    from export.triton.repository import config_text
+
+    graph = helper.make_graph(
+        [helper.make_node("Add", ["x", "offset"], ["y"])], "scalar",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 3]),
+         helper.make_tensor_value_info("offset", TensorProto.FLOAT, [])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 3])])
+    config = text_format.Parse(config_text("scalar", helper.make_model(graph)), model_config_pb2.ModelConfig())
+    assert config.max_batch_size == 0 and not config.HasField("dynamic_batching")
+    offset = next(t for t in config.input if t.name == "offset")
+    assert list(offset.dims) == [1] and list(offset.reshape.shape) == []
+    assert [list(t.dims) for t in config.input if t.name == "x"] == [[-1, 3]]
