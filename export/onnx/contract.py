@@ -35,10 +35,12 @@ GPT_DECODER_USAGE = (
     "len(prompt_b) + max_new_tokens must stay within the model's max_sequence_length, which the graph's "
     "metadata_props carry under that key; past it the positions fall off the position table.",
     "First call: the padded prompts as token_ids, empty pasts (past_sequence 0), key_padding_mask over the "
-    "prompt columns (column c of row b: 1 when c >= pad[b]), first_position_id = -pad; argmax(logits[:, -1]) "
-    "is the first new token.",
+    "prompt columns (column c of row b: 1 when c >= pad[b]), first_position_id = -pad, logits_positions = "
+    "prompt_end - 1 for every row (batch, 1); argmax(logits[:, -1]) is the first new token.",
     "Each later call: the last token of each row as token_ids (batch, 1), the previous presents as the pasts, "
-    "key_padding_mask with a column of ones appended, first_position_id = past_sequence - pad.",
+    "key_padding_mask with a column of ones appended, first_position_id = past_sequence - pad, "
+    "logits_positions 0 (batch, 1).",
+    "To score every token of a text (perplexity), pass logits_positions = 0 .. new_tokens - 1 in every row.",
     "Triton: every tensor is batch-first, so requests whose pasts have the same length can be batched "
     "along the batch axis.",
 )
@@ -200,10 +202,14 @@ def gpt_decoder(config, dtype="float32"):
                    "Position id of token_ids[:, 0] in each row (the next new tokens get +1, +2, ...): "
                    "past_sequence - pad[b], the number of real tokens before it; negative on the padding "
                    "columns of the first call, which the mask hides."),
+            Tensor("logits_positions", "int32", _axes("batch", "scored_tokens"),
+                   "Which of this call's tokens get logits (indices into new_tokens, each row its own): the last "
+                   "one for decoding, all of them to score a text; projecting a long prompt's every token onto "
+                   "the vocabulary would be about a third of the call."),
         ),
         outputs=(
-            Tensor("logits", "float32", _axes("batch", "new_tokens", ("vocabulary", config["vocabulary_size"])),
-                   "Next-token scores: logits[:, t] scores the token after token_ids[:, t]; "
+            Tensor("logits", "float32", _axes("batch", "scored_tokens", ("vocabulary", config["vocabulary_size"])),
+                   "Next-token scores: logits[:, k] scores the token after token_ids[:, logits_positions[:, k]]; "
                    "greedy decoding takes argmax(logits[:, -1])."),
             *presents,
         ),

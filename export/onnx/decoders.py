@@ -4,7 +4,8 @@ GPT (``<name>_decoder``): each layer's keys and values come in as a past and
 go out with the call's new ones appended (``Gpt.call_with_past``), in
 Hugging Face's names and layout: ``token_ids``, ``past_key_values.{l}.key``
 / ``.value`` (batch, heads, past_sequence, head_dim), ``key_padding_mask``,
-``first_position_id`` -> ``logits``, ``present.{l}.key`` / ``.value``. The
+``first_position_id``, ``logits_positions`` -> ``logits`` (of the tokens
+asked for: a prompt needs only its last), ``present.{l}.key`` / ``.value``. The
 one copy per step is the append; the compiled XLA loop instead writes into a
 fixed-size cache in place (``Gpt.call_with_cache``), which plain ONNX ops
 cannot do without copying the cache several times per step
@@ -48,10 +49,11 @@ def _declared(declared):
 def gpt_decoder_function(model):
     names = contract.past_names(model.config.num_layers)
 
-    def step(token_ids, key_padding_mask, first_position_id, **pasts):
+    def step(token_ids, key_padding_mask, first_position_id, logits_positions, **pasts):
         past = [(pasts[key], pasts[value]) for key, value, _, _ in names]
         logits, _, present = model.call_with_past(
-            token_ids, past, padding_mask=key_padding_mask, start_index=first_position_id)
+            token_ids, past, padding_mask=key_padding_mask, start_index=first_position_id,
+            logits_positions=logits_positions)
         outputs = {"logits": tf.cast(logits, tf.float32)}
         for (_, _, key, value), (keys, values) in zip(names, present):
             outputs[key], outputs[value] = keys, values

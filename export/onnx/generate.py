@@ -123,10 +123,12 @@ class GptRunner:
         empty = np.zeros((batch, self.heads, 0, self.head_dim), np.float32)
         return [(empty, empty) for _ in range(self.layers)]
 
-    def _run(self, tokens, past, key_mask, first_position_id):
-        """One call: -> (logits, the presents as the next call's past)."""
+    def _run(self, tokens, past, key_mask, first_position_id, logits_positions=None):
+        """One call: -> (logits of ``logits_positions`` (default: the last token), the presents as the next call's past)."""
+        if logits_positions is None:
+            logits_positions = np.full((tokens.shape[0], 1), tokens.shape[1] - 1, np.int32)
         feed = {"token_ids": tokens, "key_padding_mask": key_mask,
-                "first_position_id": first_position_id.astype(np.int32)}
+                "first_position_id": first_position_id.astype(np.int32), "logits_positions": logits_positions}
         for (key_name, value_name, _, _), (keys, values) in zip(self.names, past):
             feed[key_name], feed[value_name] = keys, values
         logits, *presents = self.session.run(self.outputs, feed)
@@ -153,7 +155,8 @@ class GptRunner:
         batch, length = token_ids.shape
         check_context(length, self.max_sequence_length)
         key_mask = np.ones((batch, length), np.int32)
-        logits, _ = self._run(token_ids, self.empty_past(batch), key_mask, np.zeros((batch,), np.int32))
+        every_token = np.tile(np.arange(length, dtype=np.int32), (batch, 1))
+        logits, _ = self._run(token_ids, self.empty_past(batch), key_mask, np.zeros((batch,), np.int32), every_token)
         return logits
 
     def keras_first_logits(self, model, prompts):

@@ -148,8 +148,9 @@ class Gpt(ZooModel):
         layer_caches = [cache[:, i] for i in range(len(self.blocks))] if stacked else cache
         start = cache_update_index if start_index is None else start_index
         logits, hidden, caches = self._run_blocks(
-            token_ids, start, padding_mask, last_logits_only,
+            token_ids, start, padding_mask,
             [dict(cache=c, cache_update_index=cache_update_index) for c in layer_caches],
+            scored=(lambda h: h[:, -1:]) if last_logits_only else None,
         )
         return logits, hidden, ops.stack(caches, axis=1) if stacked else caches
 
@@ -160,7 +161,7 @@ class Gpt(ZooModel):
         return [(ops.zeros(shape, self.compute_dtype), ops.zeros(shape, self.compute_dtype))
                 for _ in range(c.num_layers)]
 
-    def call_with_past(self, token_ids, past, padding_mask=None, start_index=None, last_logits_only=False):
+    def call_with_past(self, token_ids, past, padding_mask=None, start_index=None, logits_positions=None):
         """Run new tokens after a past that grows (the exported ONNX decoder's form).
 
         Args:
@@ -170,21 +171,30 @@ class Gpt(ZooModel):
             padding_mask: (B, past_length + T) real keys, for padded batches.
             start_index: position ids of the first new token (scalar or (B,));
                 defaults to ``past_length``.
-            last_logits_only: as in ``call_with_cache``.
-        Returns ``(logits (B, T, V) float32, hidden (B, T, D), past)``, the past
-        with this call's keys and values appended (past_length + T).
+            logits_positions: (B, K) int, which of the T new tokens get
+                logits (each row its own); None for all of them. Decoding
+                needs only the last, and projecting a long prompt onto the
+                vocabulary is about a third of reading it.
+        Returns ``(logits (B, K or T, V) float32, hidden (B, T, D), past)``, the
+        past with this call's keys and values appended (past_length + T).
         """
         start = ops.shape(past[0][0])[2] if start_index is None else start_index
-        return self._run_blocks(token_ids, start, padding_mask, last_logits_only, [dict(past=p) for p in past])
 
-    def _run_blocks(self, token_ids, start, padding_mask, last_logits_only, block_states):
-        """Embeddings, each block with its cache or past, final norm and LM head; -> (logits, hidden, states)."""
+        def scored(hidden):
+            return ops.take_along_axis(hidden, ops.expand_dims(logits_positions, -1), axis=1)
+
+        return self._run_blocks(token_ids, start, padding_mask, [dict(past=p) for p in past],
+                                scored=None if logits_positions is None else scored)
+
+    def _run_blocks(self, token_ids, start, padding_mask, block_states, scored=None):
+        """Embeddings, each block with its cache or past, final norm and LM head over
+        ``scored(hidden)`` (default: every token); -> (logits, hidden, states)."""
         x = self.embeddings(token_ids, start_index=start)
         states = []
         for block, state in zip(self.blocks, block_states):
             x, layer_state = block(x, padding_mask=padding_mask, **state)
             states.append(layer_state)
         hidden = self.final_norm(x)
-        projected = hidden[:, -1:] if last_logits_only else hidden
+        projected = hidden if scored is None else scored(hidden)
         logits = ops.cast(self.token_embedding(projected, reverse=True), "float32")
         return logits, hidden, states

@@ -3,6 +3,7 @@ token-identical to Keras greedy decoding (``zoo.generate``)."""
 
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 import zoo.generation
@@ -30,6 +31,9 @@ def test_gpt_decoder_with_past_matches_keras_greedy(tmp_path):
     for stop in (None, [3, 5]):
         expected = zoo.generation.generate(model, prompts, max_new_tokens=20, sampler="greedy", stop_token_ids=stop)
         assert runner.generate(prompts, 20, stop_token_ids=stop) == expected
+
+    windows = np.array([[3, 1, 4, 1, 5, 9], [2, 6, 5, 3, 5, 8]], np.int32)  # every token scored: the forward pass
+    assert np.abs(runner.window_logits(windows) - np.asarray(model(windows))).max() < 1e-4
 
     assert runner.max_sequence_length == 32  # declared in the graph's metadata
     runner.generate(prompts, 27)  # 5 + 27 = 32 positions: the whole table

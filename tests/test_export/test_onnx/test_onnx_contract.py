@@ -60,7 +60,8 @@ def test_gpt_decoder_declares_pasts_and_positions():
     _, report, _ = exported("gpt")
     inputs = report["artifacts"]["onnx_decoder"]["signatures"]["model"]["inputs"]
     pasts = [f"past_key_values.{layer}.{kind}" for layer in range(2) for kind in ("key", "value")]
-    assert list(inputs) == ["token_ids", *pasts, "key_padding_mask", "first_position_id"]
+    assert list(inputs) == ["token_ids", *pasts, "key_padding_mask", "first_position_id", "logits_positions"]
+    assert inputs["logits_positions"]["axes"] == ["batch", "scored_tokens"]
     assert all(inputs[name]["axes"] == ["batch", "heads", "past_sequence", "head_dim"] for name in pasts)
     assert inputs["key_padding_mask"]["axes"] == ["batch", "total_sequence"]
     assert inputs["first_position_id"]["axes"] == ["batch"]
@@ -76,7 +77,8 @@ def test_gate_names_the_file_and_tensor_when_graph_and_declaration_differ(monkey
     signature = onnx_contract.graph_signature(onnx.load(path, load_external_data=False))
     declared = onnx_contract.gpt_decoder(model.config)
     renamed = onnx_contract.Tensor("position_offset", "int32", onnx_contract._axes("batch"), "Old name.")
-    wrong = onnx_contract.Contract(declared.inputs[:-1] + (renamed,), declared.outputs, declared.usage)
+    inputs = tuple(renamed if t.name == "first_position_id" else t for t in declared.inputs)
+    wrong = onnx_contract.Contract(inputs, declared.outputs, declared.usage)
     monkeypatch.setattr(onnx_contract, "for_artifact", lambda info, key: wrong)
     _, problems = layout_gate.check(info, "onnx_decoder", path, signature, folder)
     assert "onnx/tiny_gpt_decoder/1/model.onnx: declared input 'position_offset' is not in the graph" in problems
