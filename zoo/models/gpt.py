@@ -103,8 +103,9 @@ class Gpt(ZooModel):
         return self.embeddings.token_embedding
 
     def initial_cache(self, batch_size, cache_length=None):
-        """Zeros of shape (batch, layers, 2, cache_length, heads, head_dim): one tensor,
-        the layout of the exported ONNX decoder's ``past_key_values``."""
+        """Zeros of shape (batch, layers, 2, cache_length, heads, head_dim): the cache of
+        every layer as one tensor (``call_with_cache`` slices and re-stacks it; the
+        compiled loop carries ``initial_layer_caches`` instead)."""
         c = self.config
         cache_length = cache_length or c.max_sequence_length
         shape = (batch_size, c.num_layers, 2, cache_length, c.num_heads, c.hidden_dim // c.num_heads)

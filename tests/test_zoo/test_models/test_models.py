@@ -89,6 +89,24 @@ def test_gpt_cached_decoding_equals_full_pass():
     assert np.max(np.abs(np.concatenate(steps, axis=1) - full)) <= 1e-5
 
 
+def test_gpt_decoding_with_a_growing_past_equals_full_pass():
+    model = tiny_model("gpt")
+    ids = tiny_inputs("gpt", length=9)["token_ids"]
+    full = np.asarray(model(ids))
+    past = model.initial_past(2)
+    logits, _, past = model.call_with_past(ids[:, :4], past)  # prompt in one call
+    steps = [np.asarray(logits)]
+    for t in range(4, 9):
+        logits, _, past = model.call_with_past(ids[:, t : t + 1], past)
+        steps.append(np.asarray(logits))
+    assert all(tuple(keys.shape) == tuple(values.shape) == (2, 2, 9, 4) for keys, values in past)
+    assert np.max(np.abs(np.concatenate(steps, axis=1) - full)) <= 1e-5
+
+    rows_pick = np.array([[3], [1]], np.int32)  # each row its own token: logits of those only
+    picked, _, _ = model.call_with_past(ids[:, :4], model.initial_past(2), logits_positions=rows_pick)
+    assert np.max(np.abs(np.asarray(picked)[:, 0] - full[[0, 1], [3, 1]])) <= 1e-5
+
+
 def test_seq2seq_decoder_step_equals_teacher_forcing():
     model = tiny_model("seq2seq")
     inputs = tiny_inputs("seq2seq", length=7)
