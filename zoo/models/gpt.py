@@ -182,7 +182,13 @@ class Gpt(ZooModel):
         start = ops.shape(past[0][0])[2] if start_index is None else start_index
 
         def scored(hidden):
-            return ops.take_along_axis(hidden, ops.expand_dims(logits_positions, -1), axis=1)
+            # One Gather over the (B * T, D) rows. take_along_axis would add transposes that an
+            # exported graph then feeds into the LM head's MatMul (ONNX Runtime's FusedMatMul
+            # with a transposed input: a slower kernel at batch > 1).
+            shape = ops.shape(hidden)
+            rows = ops.reshape(hidden, (-1, shape[2]))
+            first_row = ops.expand_dims(ops.arange(shape[0], dtype="int32") * ops.cast(shape[1], "int32"), -1)
+            return ops.take(rows, first_row + ops.cast(logits_positions, "int32"), axis=0)
 
         return self._run_blocks(token_ids, start, padding_mask, [dict(past=p) for p in past],
                                 scored=None if logits_positions is None else scored)
