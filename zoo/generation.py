@@ -187,7 +187,10 @@ def compiled_decode_loop(model, decoder, kind, num_beams, jit_compile=True):
         return _sampling_loop(decoder, kind, ids, logits, state, prompt_end, max_new,
                               (temperature, top_k, top_p), seed, stop_ids, fill)
 
-    loops[key] = tf.function(loop, jit_compile=bool(jit_compile))
+    # autograph=False: the loop and the models it calls write their control flow as
+    # tf.while_loop / Python over static structure, so autograph's source rewriting
+    # only costs time on the first call (gpt2: 2.8-3.4 s -> 2.1-2.5 s of tracing, same graph).
+    loops[key] = tf.function(loop, jit_compile=bool(jit_compile), autograph=False)
     return loops[key]
 
 
