@@ -29,6 +29,7 @@ import zoo
 from export import export, quality_gate
 from export.model_info import describe
 from export.onnx.generate import GptRunner, Seq2SeqRunner
+from export.onnx.quantize import INT4_SETTINGS, INT8_SETTINGS
 from zoo import cpu
 
 DECODERS = ("onnx_decoder_optimized", "onnx_decoder", "onnx_decoder_int8", "onnx_decoder_int4")
@@ -89,7 +90,7 @@ def measure(folder, runs):
 def _markdown(result):
     lines = [f"# Quantized decoders on trained models ({result['date']}, {result['cpu_kind']})", "",
              f"CPU instruction sets: {result['cpu']['instruction_sets']}. Export: `optimize=True, quantize='int8,int4'` (int8: "
-             "7-bit per-channel dynamic; int4: MatMulNBits, blocks of 32, symmetric, accuracy_level 4). "
+             f"{INT8_SETTINGS['weights']}; int4: {INT4_SETTINGS['weights']}, accuracy_level {INT4_SETTINGS['accuracy_level']}). "
              "Quality over the whole held-out split; speed: greedy, batch 1, ONNX Runtime, median.", ""]
     for model in result["models"]:
         lines += [f"## {model['folder']} ({model['family']})", "",
