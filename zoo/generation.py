@@ -13,9 +13,9 @@ the batch size and a *length bucket* (prompt + new tokens rounded up to
 and stop ids are runtime tensors. So the loop is traced and XLA-compiled once
 per (model, sampler, batch size, bucket, GPT prompt chunk), and a prompt of
 another length in the same bucket reuses it (``trace_count()`` shows it;
-tests check it). GPT reads the prompt in chunks of 16 tokens, or 64 for
-prompts of 256 tokens and more (:func:`prefill_chunk_for`), so the chunk
-adds at most one more compiled loop.
+tests check it). GPT reads the prompt in chunks of 16, 64 or 256 tokens,
+chosen from the prompt length and the batch (:func:`prefill_chunk_for`), so
+the chunk adds at most two more compiled loops.
 
 How batches of unequal prompts stay exact
 -----------------------------------------
@@ -55,15 +55,28 @@ def trace_count():
     return sum(TRACE_COUNTS.values())
 
 
-# GPT's prompt chunk when generate() is not given one: small chunks waste little padding on short prompts,
-# large ones read long prompts in fewer, larger matrix products (gpt2, batch 1: chunk 64 gives 1.25x / 1.33x
-# the tokens/s of chunk 16 at 400 / 900 prompt tokens, and 0.87x at 16; benchmarks/prefill_chunk.py).
-SHORT_PROMPT_CHUNK, LONG_PROMPT_CHUNK, LONG_PROMPT = 16, 64, 256
+# GPT's prompt chunk when generate() is not given one. Each chunk is one pass over the model, which reads
+# every weight again: a fixed cost, about as much as computing CHUNK_COST_ROWS more token rows; and the
+# prompt is padded up to a multiple of the chunk, which costs batch * padding rows. prefill_chunk_for picks
+# the chunk of PREFILL_CHUNKS with the least of both (three sizes: three compiled loops at most).
+# gpt2, tokens/s with 64 new, interleaved medians (benchmarks/prefill_chunk.py, results/prefill_chunk-b*):
+# batch 1 after 16 / 200 / 400 / 900 tokens: chunk 16 44.2 / 33.0 / 25.3 / 14.1, 64 42.4 / 34.7 / 28.1 / 19.0,
+# 256 38.4 / 37.0 / 29.2 / 20.5; batch 4 after 200: 67.2 / 64.9 / 73.7. The rule picks the best in each.
+PREFILL_CHUNKS = (16, 64, 256)
+CHUNK_COST_ROWS = 32
 
 
-def prefill_chunk_for(prompt_length):
-    """The prompt chunk ``generate`` uses by default for a longest prompt of ``prompt_length`` tokens."""
-    return LONG_PROMPT_CHUNK if prompt_length >= LONG_PROMPT else SHORT_PROMPT_CHUNK
+def prefill_chunk_for(prompt_length, batch_size=1):
+    """The prompt chunk ``generate`` uses by default for ``batch_size`` prompts, the longest
+    ``prompt_length`` tokens: the one of ``PREFILL_CHUNKS`` with the least estimated work
+    (chunks x ``CHUNK_COST_ROWS`` + rows computed, padding included; the smaller on a tie).
+    At batch 1: 16 up to 32 tokens, 64 up to 192, 256 beyond."""
+
+    def cost(chunk):
+        chunks = length_bucket(prompt_length, chunk) // chunk
+        return chunks * (CHUNK_COST_ROWS + batch_size * chunk)
+
+    return min(PREFILL_CHUNKS, key=cost)
 
 
 def length_bucket(length, bucket_size):
@@ -322,7 +335,8 @@ def generate(
             compiled loop serves a whole bucket.
         prefill_chunk: GPT reads the prompt in chunks of this many tokens
             (padded up to a multiple of it); None picks one from the longest
-            prompt (:func:`prefill_chunk_for`: 16, or 64 from 256 tokens on).
+            prompt and the batch (:func:`prefill_chunk_for`; at batch 1: 16 up to
+            32 tokens, 64 up to 192, 256 beyond).
             Each chunk size is its own compiled loop.
 
     Returns the new tokens: a list of ids per prompt (a string per prompt for
@@ -359,7 +373,7 @@ def generate(
             start_token_id = defaults.get("start_token_id")
 
     if prefill_chunk is None:
-        prefill_chunk = prefill_chunk_for(max(len(r) for r in rows))
+        prefill_chunk = prefill_chunk_for(max(len(r) for r in rows), len(rows))
     decoder = decoder_for(keras_model, prefill_chunk)
     ids, lengths, prompt_end = _run(
         keras_model, decoder, rows, max_new_tokens, sampler, temperature, top_k, top_p,

@@ -82,19 +82,23 @@ def test_gpt_prompts_spanning_several_prefill_chunks(gpt):
 
 
 def test_long_prompts_are_read_in_larger_chunks():
-    """With no prefill_chunk, a prompt of 256+ tokens is read 64 at a time (fewer, larger
-    matrix products), a shorter one 16 at a time; both decode exactly."""
-    assert generation.prefill_chunk_for(255) == 16 and generation.prefill_chunk_for(256) == 64
+    """With no prefill_chunk, longer prompts are read in larger chunks (fewer passes over the
+    weights), a large batch of them in smaller ones (less padding); every choice decodes exactly."""
+    assert [generation.prefill_chunk_for(n) for n in (1, 32, 33, 192, 193, 900)] == [16, 16, 64, 64, 256, 256]
+    assert generation.prefill_chunk_for(200, batch_size=4) == 256
+    assert generation.prefill_chunk_for(200, batch_size=32) == 16
     keras.utils.set_random_seed(5)
     model = tiny_model("gpt", max_sequence_length=320)
     rng = np.random.default_rng(1)
-    prompts = [list(rng.integers(0, 23, 270)), list(rng.integers(0, 23, 5))]
+    prompts = [list(rng.integers(0, 23, 170)), list(rng.integers(0, 23, 5))]
     batched = generate(model, prompts, max_new_tokens=4)
     for prompt, out in zip(prompts, batched):
         assert out == uncached_greedy(model, prompt, 4)
     assert [key[2] for key in generation.compiled_loops(model)] == [64]  # (sampler, beams, chunk, XLA)
     generate(model, prompts[1:], max_new_tokens=4)
-    assert sorted(key[2] for key in generation.compiled_loops(model)) == [16, 64]
+    long_prompt = list(rng.integers(0, 23, 240))
+    assert generate(model, long_prompt, max_new_tokens=4) == uncached_greedy(model, long_prompt, 4)
+    assert sorted(key[2] for key in generation.compiled_loops(model)) == [16, 64, 256]
 
 
 def test_seq2seq_cached_greedy_matches_uncached_and_batch_matches_alone(seq2seq):
