@@ -1,9 +1,12 @@
 """zoo.training.precision: what ``precision="auto"`` picks on each kind of machine, and the
 rebuilt model it trains in bf16 (same weights, bf16 compute, outputs close to float32's)."""
 
+import types
+
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import zoo
 import zoo.training
@@ -102,3 +105,18 @@ def test_sentiment_pads_less_when_xla_is_off():
     assert bert_sentiment.bucket_width({"bucket_width": 0}, jit_compile=True) == 16
     assert bert_sentiment.bucket_width({"bucket_width": 0}, jit_compile=False) == 4
     assert bert_sentiment.bucket_width({"bucket_width": 8}, jit_compile=False) == 8
+
+
+def test_sentiment_buckets_follow_the_steps_as_a_multi_replica_cpu_run_compiles_them():
+    """The runner trains several replicas on CPUs without XLA even when the precision asks
+    for it; the recipe's buckets must then be the narrow ones."""
+    from zoo.training.recipes import bert_sentiment
+
+    with_xla = precision.choose("float32", True, model=None)
+    assert with_xla.jit_compile
+    one_device = tf.distribute.get_strategy()
+    two_cpus = types.SimpleNamespace(num_replicas_in_sync=2)
+    options = {"bucket_width": 0}
+    assert bert_sentiment.steps_bucket_width(options, with_xla, one_device) == 16
+    expected = 16 if tf.config.list_logical_devices("GPU") else 4
+    assert bert_sentiment.steps_bucket_width(options, with_xla, two_cpus) == expected

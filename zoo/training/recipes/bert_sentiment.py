@@ -29,6 +29,7 @@ from zoo.training import precision
 from zoo.training.batching import bucketed, wrap
 from zoo.training.linear_probe import fit_linear_probe
 from zoo.training.options import Option, precision_option
+from zoo.training.strategy import xla_allowed
 from zoo.training.task import Recipe, Task
 
 
@@ -57,6 +58,13 @@ def bucket_width(options, jit_compile):
     if options["bucket_width"]:
         return options["bucket_width"]
     return XLA_BUCKET_WIDTH if jit_compile else GRAPH_BUCKET_WIDTH
+
+
+def steps_bucket_width(options, chosen, strategy):
+    """The bucket width for the steps as the runner will compile them: with XLA only if
+    ``chosen`` (a ``precision.choose`` result) asks for it and ``strategy`` allows it
+    (several replicas on CPUs train without XLA, ``zoo.training.strategy.xla_allowed``)."""
+    return bucket_width(options, jit_compile=chosen.jit_compile and xla_allowed(strategy))
 
 
 def batches(split, tokenizer, options, shuffle_seed=None, training=False):
@@ -101,7 +109,7 @@ def _setup(options, initial_epoch, pretrained):
         backbone.set_weights(weights)
     model = zoo.BertClassifier(backbone, num_classes=2, dropout=options["dropout"], pooling=options["pooling"])
     chosen = precision.choose(options["precision"], options["jit_compile"], model)
-    options = dict(options, bucket_width=bucket_width(options, chosen.jit_compile))
+    options = dict(options, bucket_width=steps_bucket_width(options, chosen, tf.distribute.get_strategy()))
 
     splits = data.rt_polarity_splits()
     if options["max_train_examples"]:
