@@ -43,7 +43,7 @@ def test_sequence_longer_than_max_sequence_length():
 
 def test_cached_positions_past_the_context():
     model = tiny_model("gpt")
-    cache = model.initial_cache(1)
+    cache = model.initial_layer_caches(1)
     with pytest.raises(ValueError, match="positions < 16"):
         model.call_with_cache(np.zeros((1, 2), "int32"), cache, 15)
 

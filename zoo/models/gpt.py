@@ -102,15 +102,6 @@ class Gpt(ZooModel):
     def token_embedding(self):
         return self.embeddings.token_embedding
 
-    def initial_cache(self, batch_size, cache_length=None):
-        """Zeros of shape (batch, layers, 2, cache_length, heads, head_dim): the cache of
-        every layer as one tensor (``call_with_cache`` slices and re-stacks it; the
-        compiled loop carries ``initial_layer_caches`` instead)."""
-        c = self.config
-        cache_length = cache_length or c.max_sequence_length
-        shape = (batch_size, c.num_layers, 2, cache_length, c.num_heads, c.hidden_dim // c.num_heads)
-        return ops.zeros(shape, dtype=self.compute_dtype)
-
     def initial_layer_caches(self, batch_size, cache_length=None):
         """One (batch, 2, cache_length, heads, head_dim) zero tensor per layer.
 
@@ -133,8 +124,8 @@ class Gpt(ZooModel):
         Args:
             token_ids: (B, T) new tokens, written at positions
                 ``cache_update_index .. cache_update_index + T - 1``.
-            cache: from ``initial_cache`` (one stacked tensor) or
-                ``initial_layer_caches`` (a list), or a previous call's.
+            cache: one (B, 2, cache_length, heads, head_dim) tensor per
+                layer, from ``initial_layer_caches`` or a previous call.
             cache_update_index: int or scalar tensor.
             padding_mask: (B, cache_length) real keys, for padded batches.
             start_index: position ids of the first new token (scalar or (B,));
@@ -143,17 +134,14 @@ class Gpt(ZooModel):
                 vocabulary (logits (B, 1, V)): reading a prompt needs no more,
                 and the LM head over every prompt token costs a third of it.
         Returns ``(logits (B, T, V) float32, hidden (B, T, D), cache)``, the
-        cache in the form it was given.
+        cache as a list of the layers' updated tensors.
         """
-        stacked = not isinstance(cache, (list, tuple))
-        layer_caches = [cache[:, i] for i in range(len(self.blocks))] if stacked else cache
         start = cache_update_index if start_index is None else start_index
-        logits, hidden, caches = self._run_blocks(
+        return self._run_blocks(
             token_ids, start, padding_mask,
-            [dict(cache=c, cache_update_index=cache_update_index) for c in layer_caches],
+            [dict(cache=c, cache_update_index=cache_update_index) for c in cache],
             scored=(lambda h: h[:, -1:]) if last_logits_only else None,
         )
-        return logits, hidden, ops.stack(caches, axis=1) if stacked else caches
 
     def initial_past(self, batch_size):
         """An empty past: (keys, values) per layer, each (batch, heads, 0, head_dim)."""

@@ -79,13 +79,14 @@ def test_gpt_cached_decoding_equals_full_pass():
     model = tiny_model("gpt")
     ids = tiny_inputs("gpt", length=9)["token_ids"]
     full = np.asarray(model(ids))
-    cache = model.initial_cache(2)
+    cache = model.initial_layer_caches(2)
     logits, _, cache = model.call_with_cache(ids[:, :4], cache, 0)  # prompt in one call
     steps = [np.asarray(logits)]
     for t in range(4, 9):
         logits, _, cache = model.call_with_cache(ids[:, t : t + 1], cache, t)
         steps.append(np.asarray(logits))
-    assert cache.shape[3] == TINY["gpt"]["max_sequence_length"]
+    length = TINY["gpt"]["max_sequence_length"]
+    assert len(cache) == TINY["gpt"]["num_layers"] and all(c.shape[2] == length for c in cache)
     assert np.max(np.abs(np.concatenate(steps, axis=1) - full)) <= 1e-5
 
 
