@@ -90,11 +90,12 @@ def accuracy_delta(references, run, batches):
 # gpt2's int4 decoder in 0.72 s instead of 0.87 s and takes a decoding step in
 # 4.0 instead of 4.4-5.1 ms (AVX-512/VNNI); their cost on trained models is
 # measured with the rest (benchmarks/quantized_decoders.py).
+INT4_BLOCK_SIZE = 128
 INT4_SETTINGS = {
     "method": "weight-only (onnxruntime.quantization.matmul_nbits_quantizer.MatMulNBitsQuantizer)",
-    "weights": "int4 symmetric, blocks of 128 along the input axis, float32 scale per block",
+    "weights": f"int4 symmetric, blocks of {INT4_BLOCK_SIZE} along the input axis, float32 scale per block",
     "activations": "float32 in and out; int8 inside the kernel (accuracy_level 4)",
-    "block_size": 128,
+    "block_size": INT4_BLOCK_SIZE,
     "is_symmetric": True,
     "accuracy_level": 4,
     "operator": "com.microsoft MatMulNBits",

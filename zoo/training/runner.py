@@ -36,7 +36,7 @@ from zoo.training import precision as precision_lib
 from zoo.training import report, run_folder
 from zoo.training.callbacks import TimeLimit, WallClock
 from zoo.training.optimizer import adamw
-from zoo.training.strategy import make_strategy, prebuild_for_strategy, xla_allowed
+from zoo.training.strategy import make_strategy, prebuild_for_strategy, steps_use_xla
 from zoo.training.worker_files import WorkerFiles
 
 # What the survivors get when a worker dies or stops answering mid-run.
@@ -138,7 +138,7 @@ def _train(recipe, options, out, files, cluster, verbose, callbacks):
     if precision.policy != task.model.dtype_policy.name:
         with strategy.scope():
             task.model = precision_lib.rebuilt_in(task.model, precision.policy)
-    jit_compile = precision.jit_compile and xla_allowed(strategy)
+    jit_compile = steps_use_xla(precision, strategy)
     if verbose:
         print(f"Precision: {precision.policy}, XLA {'on' if jit_compile else 'off'} ({precision.reason}).")
     if verbose and precision.jit_compile and not jit_compile:

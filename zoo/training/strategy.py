@@ -54,3 +54,9 @@ def xla_allowed(strategy):
     if strategy.num_replicas_in_sync <= 1:
         return True
     return bool(tf.config.list_logical_devices("GPU"))
+
+
+def steps_use_xla(chosen, strategy):
+    """Whether a run's train steps are XLA-compiled: ``chosen`` (a ``precision.choose``
+    result) asks for it and ``strategy`` allows it (:func:`xla_allowed`)."""
+    return chosen.jit_compile and xla_allowed(strategy)

@@ -29,7 +29,7 @@ from zoo.training import precision
 from zoo.training.batching import bucketed, wrap
 from zoo.training.linear_probe import fit_linear_probe
 from zoo.training.options import Option, precision_option
-from zoo.training.strategy import xla_allowed
+from zoo.training.strategy import steps_use_xla
 from zoo.training.task import Recipe, Task
 
 
@@ -61,10 +61,9 @@ def bucket_width(options, jit_compile):
 
 
 def steps_bucket_width(options, chosen, strategy):
-    """The bucket width for the steps as the runner will compile them: with XLA only if
-    ``chosen`` (a ``precision.choose`` result) asks for it and ``strategy`` allows it
-    (several replicas on CPUs train without XLA, ``zoo.training.strategy.xla_allowed``)."""
-    return bucket_width(options, jit_compile=chosen.jit_compile and xla_allowed(strategy))
+    """The bucket width for the steps as the runner will compile them
+    (``zoo.training.strategy.steps_use_xla``: several replicas on CPUs train without XLA)."""
+    return bucket_width(options, jit_compile=steps_use_xla(chosen, strategy))
 
 
 def batches(split, tokenizer, options, shuffle_seed=None, training=False):
