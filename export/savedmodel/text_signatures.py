@@ -22,8 +22,11 @@ other signatures, in ``export_mode`` and with ``jit_compile=False``: no XLA
 function anywhere in it (``export.savedmodel.session`` runs it with XLA
 disabled to prove it). ``generate_xla`` keeps the compiled loop for servers
 started with that flag. Both decode one prompt at a time (``tf.map_fn``) in a
-buffer of ``generate_length`` tokens (default: the model's context, at most
-256): static shapes, so XLA compiles ``generate_xla`` once per load.
+buffer of static shape, so XLA compiles ``generate_xla`` once per load. A
+prompt keeps its last ``generate_length - 1`` tokens (the model's context,
+at most 256) and ``max_new_tokens`` is cut so that prompt and new tokens fit
+in ``generate_length``; the buffer adds room for the prompt's left padding
+(up to a multiple of the prompt chunk, which takes no positions).
 """
 
 import numpy as np
@@ -110,6 +113,9 @@ def _generate_signature(info, jit_compile):
     loop = generation.compiled_decode_loop(model, decoder, "greedy", 1, jit_compile=jit_compile)
     length = generate_length(info)
     chunk = decoder.prefill_chunk
+    # The left padding up to a multiple of the chunk takes no positions, so prompt + new tokens
+    # may fill the whole context: the buffer has room for the padding on top of it.
+    buffer = length + chunk - 1
     stops = list(info.generation.get("stop_token_ids") or [])[: generation.MAX_STOP_TOKENS]
     stop_ids = tf.constant(stops + [-1] * (generation.MAX_STOP_TOKENS - len(stops)), tf.int32)
     seq2seq = info.spec.encoder_decoder
@@ -136,9 +142,9 @@ def _generate_signature(info, jit_compile):
             n = tf.shape(tokens)[0]
             prompt_end = ((n + chunk - 1) // chunk) * chunk
             pad = prompt_end - n
-            row = tf.pad(tokens, [[pad, length - prompt_end]])
-            ids, pad = tf.reshape(row, [1, length]), tf.reshape(pad, [1])
-            max_new = tf.minimum(max_new_tokens, length - prompt_end)
+            row = tf.pad(tokens, [[pad, buffer - prompt_end]])
+            ids, pad = tf.reshape(row, [1, buffer]), tf.reshape(pad, [1])
+            max_new = tf.minimum(max_new_tokens, length - n)
         out, lengths = loop(ids, pad, prompt_end, tf.maximum(max_new, 1), params["temperature"],
                             params["top_k"], params["top_p"], params["length_penalty"], params["seed"],
                             stop_ids, extra)

@@ -92,3 +92,27 @@ def test_generate_text_in_fresh_process(exported, key):
     # the export gate ran it through the TF1 session loader too (XLA off, as stock TF Serving)
     tf1 = reports[key]["artifacts"]["savedmodel"]["tf1_session"]["signatures"]["generate"]
     assert tf1["passed"] and tf1["savedmodel"] == tf1["keras"]
+
+
+@pytest.fixture(scope="module")
+def character_gpt_generate():
+    from export.model_info import describe
+    from export.savedmodel.text_signatures import generate_length, generate_signatures
+
+    model = text_models.gpt_text_model("character")  # one token per character
+    info = describe(model)
+    return model, generate_length(info), generate_signatures(info)["generate"]
+
+
+@pytest.mark.parametrize("prompt_length", [15, 16, 17, 25, 31, 40])
+def test_generate_uses_the_whole_context(character_gpt_generate, prompt_length):
+    """Prompts whose padding up to the 16-token prompt chunk reaches the end of the context
+    (17-31 tokens of a 32-token context) still generate: the signature keeps a prompt's last
+    context - 1 tokens and cuts max_new_tokens to what fits, and then gives zoo.generate's text."""
+    model, context, signature = character_gpt_generate
+    prompt = ("abcde fghij " * 4)[:prompt_length]
+    got = signature(tf.constant([prompt]), tf.constant(4))["text"].numpy()[0].decode()
+    kept = prompt[-(context - 1):]
+    expected = generate(model, [kept], max_new_tokens=min(4, context - len(kept)), sampler="greedy")[0]
+    assert got == expected
+    assert len(got) == min(4, context - len(kept))
