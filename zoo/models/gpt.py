@@ -185,9 +185,11 @@ class Gpt(ZooModel):
         """Embeddings, each block with its cache or past, final norm and LM head over
         ``scored(hidden)`` (default: every token); -> (logits, hidden, states)."""
         x = self.embeddings(token_ids, start_index=start)
+        # Every block attends over a cache or past of the same length: one mask serves them all.
+        mask = TransformerDecoderBlock.self_attention_mask(x, padding_mask, **block_states[0])
         states = []
         for block, state in zip(self.blocks, block_states):
-            x, layer_state = block(x, padding_mask=padding_mask, **state)
+            x, layer_state = block(x, self_attention_mask=mask, **state)
             states.append(layer_state)
         hidden = self.final_norm(x)
         projected = hidden if scored is None else scored(hidden)
