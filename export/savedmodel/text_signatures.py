@@ -23,10 +23,11 @@ function anywhere in it (``export.savedmodel.session`` runs it with XLA
 disabled to prove it). ``generate_xla`` keeps the compiled loop for servers
 started with that flag. Both decode one prompt at a time (``tf.map_fn``) in a
 buffer of static shape, so XLA compiles ``generate_xla`` once per load. A
-prompt keeps its last ``generate_length - 1`` tokens (the model's context,
-at most 256) and ``max_new_tokens`` is cut so that prompt and new tokens fit
-in ``generate_length``; the buffer adds room for the prompt's left padding
-(up to a multiple of the prompt chunk, which takes no positions).
+GPT or LSTM LM prompt keeps its last ``generate_length - 1`` tokens (the
+model's context, at most 256) and ``max_new_tokens`` is cut so that prompt
+and new tokens fit in ``generate_length``; the buffer adds room for the
+prompt's left padding (up to a multiple of the prompt chunk, which takes no
+positions). A seq2seq source keeps its first ``generate_length`` tokens.
 """
 
 import numpy as np
