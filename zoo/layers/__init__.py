@@ -9,6 +9,7 @@
 | feed-forward (GELU exact / tanh, ReLU) | ``feed_forward.py`` |
 | post-LN encoder block (BERT) | ``transformer_encoder.py`` |
 | pre-LN decoder block (GPT), optional cross-attention | ``transformer_decoder.py`` |
+| a stack of identical layers traced once (decode loops) | ``layer_stack.py`` |
 | stacked (bi)LSTM with a single-step call | ``lstm_stack.py`` |
 | Luong / Bahdanau attention over encoder outputs | ``source_attention.py`` |
 | masked-LM head tied to the token embedding (BERT) | ``masked_lm_head.py`` |
@@ -22,6 +23,7 @@ from zoo.layers.embeddings import (
     sinusoidal_table,
 )
 from zoo.layers.feed_forward import FeedForward
+from zoo.layers.layer_stack import call_stack
 from zoo.layers.lstm_stack import LstmStack
 from zoo.layers.masked_lm_head import MaskedLMHead
 from zoo.layers.masks import attention_mask

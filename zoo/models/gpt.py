@@ -13,7 +13,7 @@ import dataclasses
 import keras
 from keras import ops
 
-from zoo.layers import TokenAndPositionEmbedding, TransformerDecoderBlock
+from zoo.layers import TokenAndPositionEmbedding, TransformerDecoderBlock, call_stack
 from zoo.models.base import ZooModel, config_from_kwargs
 from zoo.models.transformer_config import TransformerConfig
 
@@ -187,10 +187,7 @@ class Gpt(ZooModel):
         x = self.embeddings(token_ids, start_index=start)
         # Every block attends over a cache or past of the same length: one mask serves them all.
         mask = TransformerDecoderBlock.self_attention_mask(x, padding_mask, **block_states[0])
-        states = []
-        for block, state in zip(self.blocks, block_states):
-            x, layer_state = block(x, self_attention_mask=mask, **state)
-            states.append(layer_state)
+        x, states = call_stack(self.blocks, x, block_states, self_attention_mask=mask)
         hidden = self.final_norm(x)
         projected = hidden if scored is None else scored(hidden)
         logits = ops.cast(self.token_embedding(projected, reverse=True), "float32")
