@@ -1,4 +1,4 @@
-"""Why an XLA decode step reads gpt2's block weights at one core's bandwidth, and what would not.
+"""How fast an XLA decode step's matrix-vector products read gpt2's block weights, in three forms.
 
     python benchmarks/xla_matvec.py [--rounds 5] [--out benchmarks/results]
 
@@ -6,11 +6,11 @@ At batch 1 a decode step multiplies one row by every projection kernel: it
 reads the weights once, so its speed is memory bandwidth. Profiling
 ``zoo.generate`` on gpt2 (TensorFlow's profiler with XLA's
 ``--xla_cpu_enable_xprof_traceme``) put most of a step in the blocks'
-fused dot + bias kernels, at about one core's bandwidth, while the LM head
-(one large product, split across the cores) ran faster. This script measures
+fused dot + bias kernels, reading slower than the LM head (one large
+product, split across the cores). This script measures
 that in isolation, in one process:
 
-* memory read bandwidth with 1 and 2 threads (numpy sums over 400 MB);
+* memory read bandwidth with 1 and 2 threads (``zoo.bench.machine.memory_bandwidth``);
 * gpt2's 72 block products (12 x q, k, v, output 768x768, 768x3072,
   3072x768) chained in an XLA ``while`` of 20 steps, one 768-wide row each,
   in three forms: the kernel as Keras' ``Dense`` stores it ([in, out]) with
@@ -27,7 +27,6 @@ import argparse
 import os
 import statistics
 import sys
-import threading
 import time
 
 import numpy as np
@@ -39,40 +38,21 @@ LAYERS = 12
 STEPS = 20
 
 
-def read_bandwidth(threads, megabytes=400, repeats=5):
-    """GB/s of numpy summing a float32 array split over ``threads`` threads (best of ``repeats``)."""
-    array = np.ones(megabytes * 2**20 // 4, np.float32)
-    parts = np.array_split(array, threads)
-    best = float("inf")
-    for _ in range(repeats):
-        workers = [threading.Thread(target=part.sum) for part in parts]
-        start = time.perf_counter()
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
-        best = min(best, time.perf_counter() - start)
-    return array.nbytes / best / 1e9
-
-
 def chained_products(form):
     """An XLA function running the 72 products STEPS times on one row, in ``form``."""
     import tensorflow as tf
     from tensorflow.compiler.tf2xla.python import xla
 
     rng = np.random.default_rng(0)
+    transposed = form == "transposed, bias outside"
     kernels = [rng.standard_normal(shape, np.float32) * 0.02 for _ in range(LAYERS) for shape in SHAPES]
-    if form == "transposed, bias outside":
-        kernels = [tf.Variable(k.T.copy()) for k in kernels]
-    else:
-        kernels = [tf.Variable(k) for k in kernels]
-    biases = [tf.Variable(np.zeros(k.shape[0] if form == "transposed, bias outside" else k.shape[1], np.float32))
-              for k in kernels]
+    biases = [tf.Variable(np.zeros(k.shape[1], np.float32)) for k in kernels]
+    kernels = [tf.Variable(k.T.copy() if transposed else k) for k in kernels]
 
     def project(row, kernel, bias):
         if form == "as Dense: [in, out], bias fused":
             return tf.matmul(row, kernel) + bias
-        if form == "[in, out], no bias":
+        if not transposed:  # "[in, out], no bias"
             return tf.matmul(row, kernel)
         return xla.optimization_barrier(tf.matmul(row, kernel, transpose_b=True))[0] + bias
 
@@ -102,8 +82,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     import tensorflow as tf
     from zoo import cpu
+    from zoo.bench import machine
 
-    bandwidth = {threads: read_bandwidth(threads) for threads in (1, 2)}
+    bandwidth = {threads: machine.memory_bandwidth(threads=threads)["read_gb_per_s"] for threads in (1, 2)}
     print(f"read bandwidth: 1 thread {bandwidth[1]:.1f} GB/s, 2 threads {bandwidth[2]:.1f} GB/s", flush=True)
     row = tf.random.normal([1, 768])
     cases = {}

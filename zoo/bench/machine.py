@@ -99,17 +99,34 @@ def gemm_peak(size=2048, repeats=8):
     return results
 
 
-def memory_bandwidth(megabytes=512, repeats=7):
+def memory_bandwidth(megabytes=512, repeats=7, threads=1):
     """Measured memory read bandwidth, GB/s: the median time of summing a float64 array far
-    larger than any cache (what decoding one token at batch 1 is bound by: reading every weight)."""
+    larger than any cache (what decoding one token at batch 1 is bound by: reading every weight).
+
+    ``threads`` > 1 splits the sum over that many threads (numpy releases the GIL while it
+    sums): one core's bandwidth against several cores'."""
+    import threading
+
     import numpy as np
 
     values = np.ones(megabytes * 2**20 // 8)
-    values.sum()  # warm-up: page faults
+    parts = np.array_split(values, threads)
+
+    def read():
+        if threads == 1:
+            values.sum()
+            return
+        workers = [threading.Thread(target=part.sum) for part in parts]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+
+    read()  # warm-up: page faults
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        values.sum()
+        read()
         times.append(time.perf_counter() - start)
     times.sort()
     return {"megabytes": megabytes, "read_gb_per_s": values.nbytes / times[len(times) // 2] / 1e9}
