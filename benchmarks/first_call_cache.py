@@ -70,8 +70,6 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
     args = parser.parse_args(argv)
-    from zoo import cpu
-
     cache = tempfile.mkdtemp(prefix="zoo-xla-cache-")
     environ = {**os.environ, "ZOO_XLA_CACHE": "1", "ZOO_XLA_CACHE_DIR": cache}
     times = {"zoo cold": [], "zoo warm": [], "keras-hub": []}
@@ -86,11 +84,12 @@ def main(argv=None):
     finally:
         shutil.rmtree(cache, ignore_errors=True)
     medians = {k: statistics.median(v) for k, v in times.items()}
-    result = {"date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "cpu_kind": cpu.cpu_kind(),
+    result = {"date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), **result_files.machine_facts(),
               "preset": args.preset, "shape": "batch 1, prompt 16, 64 new, greedy", "seconds": times,
               "medians": medians, "warm_over_keras_hub": medians["zoo warm"] / medians["keras-hub"],
               "cold_over_keras_hub": medians["zoo cold"] / medians["keras-hub"]}
-    lines = [f"# First generation call of a fresh process, {args.preset} ({result['date_utc']} UTC, {result['cpu_kind']})",
+    lines = [f"# First generation call of a fresh process, {args.preset} ({result['date_utc']} UTC, "
+             f"{result_files.machine_label(result)})",
              "", f"{result['shape']}; median of {args.repeats} processes each.", "",
              "| | first call | / keras-hub |", "|---|---|---|"]
     lines += [f"| {k} | {v:.2f} s | {v / medians['keras-hub']:.2f}× |" for k, v in medians.items()]

@@ -60,8 +60,9 @@ def main(argv=None):
                      "first_call_s": case["first_call_s"], "median_s": median,
                      "tokens_per_s": 64 * args.batch / median})
     kind = cpu.cpu_kind()
-    result = {"date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "cpu_kind": kind, "rows": rows}
-    lines = [f"# XLA loop prompt chunk, gpt2, batch {args.batch}, 64 new tokens ({result['date_utc']} UTC, {kind})", "",
+    result = {"date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), **result_files.machine_facts(), "rows": rows}
+    lines = [f"# XLA loop prompt chunk, gpt2, batch {args.batch}, 64 new tokens ({result['date_utc']} UTC, "
+             f"{result_files.machine_label(result)})", "",
              f"| prompt | chunk | tokens/s (median of {args.rounds}, interleaved) | first call |", "|---|---|---|---|"]
     lines += [f"| {r['prompt']} | {r['chunk']}{' (chosen)' if r['chosen'] else ''} | {r['tokens_per_s']:.1f} "
               f"| {r['first_call_s']:.1f} s |" for r in rows]

@@ -1,20 +1,34 @@
 """Where a benchmark script's results go: ``<name>-<CPU kind>.json`` and ``.md`` in its ``--out``.
 
 The CPU kind (``zoo.cpu.cpu_kind``) is in every file name because results
-from the two kinds of machine differ and are never compared across runs.
+from the two kinds of machine differ and are never compared across runs;
+the core design (``zoo.cpu.core_design``) is in every heading, because
+machines of one kind differ in speed too.
 """
 
 import json
 import os
 
+from zoo import cpu
+
 
 def cpu_kind_slug(kind=None):
     """``AVX-512/VNNI`` -> ``avx-512-vnni``; the kind of this machine by default."""
     if kind is None:
-        from zoo import cpu
-
         kind = cpu.cpu_kind()
     return kind.lower().replace("/", "-").replace("+", "-").replace(" ", "-")
+
+
+def machine_facts():
+    """{"cpu_kind", "core_design"} of this machine, for a result's JSON."""
+    return {"cpu_kind": cpu.cpu_kind(), "core_design": cpu.core_design()}
+
+
+def machine_label(facts=None):
+    """``AVX-512/VNNI, AMD Zen 4``: the CPU kind and core design, for a result's heading.
+    Machines of one kind differ in speed by their core design (``zoo.cpu``)."""
+    facts = machine_facts() if facts is None else facts
+    return f"{facts['cpu_kind']}, {facts.get('core_design') or 'core design not recorded'}"
 
 
 def stem(out_dir, name, kind=None):

@@ -350,6 +350,7 @@ def markdown(report):
     m = report["machine"]
     lines = [f"# Training against a PyTorch peer ({m['cpu']['kind']})", "",
              f"`python benchmarks/training_peer.py`; {m['cpu_count']} CPUs, {m['cpu_model'] or m['machine']}, "
+             f"{m['cpu'].get('core_design') or 'core design not recorded'}, "
              f"CPU kind {m['cpu']['kind']} ({', '.join(m['cpu']['instruction_sets'])}). Each setting's two "
              "processes ran one after the other on this machine; process times are measured from outside.", ""]
     for name in SETTINGS:
@@ -358,7 +359,8 @@ def markdown(report):
             continue
         zoo_runs = [r["zoo"] for r in result["runs"]] if name == "bert-sentiment" else [result["zoo"]]
         trained = " / ".join(sorted({trained_as(zoo) for zoo in zoo_runs}))
-        lines += [f"## {name}", "", f"Measured {result['date']}; torch {result['versions'].get('torch')}, "
+        core = result.get("core_design") or "core design not recorded"
+        lines += [f"## {name}", "", f"Measured {result['date']} on {core}; torch {result['versions'].get('torch')}, "
                   f"TensorFlow {result['versions'].get('tensorflow')}. The zoo trained in {trained}. "
                   f"Goal: {GOALS[name]}.", ""]
         if name == "bert-sentiment":
@@ -477,6 +479,7 @@ def main(argv=None):
                 result["shortened"] = bool(args.iterations or args.eval_interval)
             result["date"] = datetime.date.today().isoformat()
             result["versions"] = versions(name, result)
+            result["core_design"] = result_files.machine_facts()["core_design"]
             report["settings"][name] = result
             lines.append(summary(name, result))
             print("\n" + lines[-1], flush=True)

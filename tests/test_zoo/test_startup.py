@@ -23,6 +23,22 @@ def test_cpu_kinds_from_flags():
     assert cpu.describe()["kind"] == cpu.cpu_kind()
 
 
+def test_core_design_tells_machines_of_one_kind_apart(tmp_path):
+    """Zen 4 and Zen 5 are both AVX-512/VNNI, at about half and full float32 matrix speed."""
+    amd = {"vendor_id": "AuthenticAMD"}
+    assert cpu.core_design({**amd, "cpu family": "25", "model": "17"}) == "AMD Zen 4"
+    assert cpu.core_design({**amd, "cpu family": "26", "model": "2"}) == "AMD Zen 5"
+    assert cpu.core_design({**amd, "cpu family": "25", "model": "1"}) == "AMD Zen 3"
+    assert cpu.core_design({"vendor_id": "GenuineIntel", "cpu family": "6", "model": "143"}) == \
+        "Intel family 0x6 model 0x8f"
+    assert cpu.core_design({}) == ""  # nothing known: said as nothing, not guessed
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 26\nmodel\t\t: 17\n"
+                       "model name\t: AMD EPYC\n\nprocessor\t: 1\nvendor_id\t: GenuineIntel\n")
+    assert cpu.core_design(cpu.read_identity(str(cpuinfo))) == "AMD Zen 5"
+    assert cpu.describe()["core_design"] == cpu.core_design()
+
+
 def test_cpu_without_avx_is_refused_with_what_is_needed():
     with pytest.raises(startup.UnsupportedEnvironment, match=r"lacks AVX, which TensorFlow's x86-64 builds need"):
         startup.check_cpu(NO_AVX, x86=True)

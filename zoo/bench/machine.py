@@ -60,6 +60,7 @@ def describe():
         "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
         "cpu": _cpu_model(),
         "cpu_kind": cpu.cpu_kind(),
+        "cpu_core_design": cpu.core_design(),
         "cpu_features": cpu.instruction_sets(),
         "cpu_count": os.cpu_count(),
         "memory_gb": _memory_gb(),
