@@ -359,8 +359,8 @@ def markdown(report):
             continue
         zoo_runs = [r["zoo"] for r in result["runs"]] if name == "bert-sentiment" else [result["zoo"]]
         trained = " / ".join(sorted({trained_as(zoo) for zoo in zoo_runs}))
-        core = result.get("core_design") or "core design not recorded"
-        lines += [f"## {name}", "", f"Measured {result['date']} on {core}; torch {result['versions'].get('torch')}, "
+        core = f" on {result['core_design']}" if result.get("core_design") else " (core design not recorded)"
+        lines += [f"## {name}", "", f"Measured {result['date']}{core}; torch {result['versions'].get('torch')}, "
                   f"TensorFlow {result['versions'].get('tensorflow')}. The zoo trained in {trained}. "
                   f"Goal: {GOALS[name]}.", ""]
         if name == "bert-sentiment":
