@@ -192,7 +192,7 @@ def main():
     with open(stem + ".json", "w") as file:
         json.dump(summary, file, indent=2)
     with open(stem + ".md", "w") as file:
-        file.write(f"| exporter | wall s | export call s | peak RSS GB | artifact MB | max abs diff |\n|---|---|---|---|---|---|\n")
+        file.write("| exporter | wall s | export call s | peak RSS GB | artifact MB | max abs diff |\n|---|---|---|---|---|---|\n")
         for r in rows:
             diff = max(r.get("max_abs_diff", {}).values(), default=None)
             file.write(f"| {r['exporter']} | {r['wall_seconds']} | {r.get('export_seconds', float('nan')):.1f} | "
