@@ -47,7 +47,8 @@ def header(results):
         "",
         f"{suite.get('description', '')}".strip(),
         "",
-        f"Measured {m['date_utc']} UTC on {m['cpu']} ({m.get('cpu_core_design') or 'core design not recorded'}), CPU kind **{m.get('cpu_kind', 'not recorded')}** "
+        f"Measured {m['date_utc']} UTC on {m['cpu']} ({m.get('cpu_core_design') or 'core design not recorded'}), "
+        f"CPU kind **{m.get('cpu_kind', 'not recorded')}** "
         f"(features: {', '.join(m.get('cpu_features') or []) or 'not recorded'}; "
         f"{m['cpu_count']} CPUs, {m.get('memory_gb')} GB RAM, "
         f"GPUs: {', '.join(m.get('tensorflow_gpus') or []) or 'none'}), {m['platform']}, Python {m['python']}; "
