@@ -7,7 +7,7 @@ import pytest
 
 from zoo import data
 from zoo.corpora import corpus_path
-from zoo.training.batching import bucket_edges, bucketed
+from zoo.training.batching import bucket_edges, bucketed, evaluation_batches
 
 
 # --- splits -------------------------------------------------------------------------
@@ -151,3 +151,30 @@ def test_buckets_pad_to_edges_and_declare_their_count():
     assert sum(int((b != 0).sum()) for b in batches) == sum(lengths)
     dropped = bucketed(dataset, lambda x: tf.shape(x)[0], 64, batch_size=2, bucket_width=16, drop_remainder=True)
     assert all(b.shape[0] == 2 for b in dropped) and int(dropped.cardinality()) == 4
+
+
+def test_evaluation_batches_keep_every_example_and_leave_one_partial_batch():
+    """Across bucket edges in length order: each example once, with its label; the same
+    padded lengths as bucketed; one partial batch where bucketed leaves one per bucket."""
+    import tensorflow as tf
+
+    lengths = [3, 5, 17, 20, 33, 40, 40, 64, 1, 2, 18, 9, 50]
+    rows = tf.ragged.constant([[i + 1] * n for i, n in enumerate(lengths)])
+    dataset = tf.data.Dataset.from_tensor_slices((rows, tf.range(len(lengths)))).map(lambda r, label: (r, label))
+    length_of = lambda ids, label: tf.shape(ids)[0]  # noqa: E731
+    batched = evaluation_batches(dataset, length_of, 64, batch_size=3, bucket_width=16)
+    batches = [(ids.numpy(), labels.numpy()) for ids, labels in batched]
+    assert len(batches) == int(batched.cardinality()) == 5
+    assert sorted(ids.shape[0] for ids, _ in batches) == [1, 3, 3, 3, 3]
+    seen = {}
+    for ids, labels in batches:
+        assert ids.shape[1] in (16, 32, 48, 64)
+        assert ids.shape[1] - 16 < max(int((row != 0).sum()) for row in ids) <= ids.shape[1]
+        for row, label in zip(ids, labels):
+            assert set(row[row != 0]) == {label + 1}  # the example's ids travel with its label
+            seen[int(label)] = int((row != 0).sum())
+    assert seen == dict(enumerate(lengths))
+    by_bucket = [ids.shape for ids, _ in bucketed(dataset, length_of, 64, 3, 16)]
+    assert sum(rows < 3 for rows, _ in by_bucket) == 2  # the buckets up to 16 and up to 64
+    with pytest.raises(ValueError, match="empty"):
+        evaluation_batches(dataset.take(0), length_of, 64, 3, 16)
