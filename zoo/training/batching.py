@@ -101,6 +101,14 @@ def evaluation_batches(dataset, length_fn, max_length, batch_size, bucket_width=
     return batched.apply(tf.data.experimental.assert_cardinality(len(longest)))
 
 
+def split_batches(dataset, length_fn, max_length, batch_size, bucket_width, training):
+    """A split's batches as the recipes make them: a training split :func:`bucketed`
+    with each bucket's partial batch dropped, any other as :func:`evaluation_batches`."""
+    if training:
+        return bucketed(dataset, length_fn, max_length, batch_size, bucket_width, drop_remainder=True)
+    return evaluation_batches(dataset, length_fn, max_length, batch_size, bucket_width)
+
+
 def _lengths(dataset, length_fn):
     """``length_fn`` of every example, in one pass; refuses an empty split."""
     lengths = np.fromiter(dataset.map(length_fn, num_parallel_calls=tf.data.AUTOTUNE).as_numpy_iterator(), np.int64)

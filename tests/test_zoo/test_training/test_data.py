@@ -7,7 +7,7 @@ import pytest
 
 from zoo import data
 from zoo.corpora import corpus_path
-from zoo.training.batching import bucket_edges, bucketed, evaluation_batches
+from zoo.training.batching import bucket_edges, bucketed, evaluation_batches, split_batches
 
 
 # --- splits -------------------------------------------------------------------------
@@ -178,3 +178,6 @@ def test_evaluation_batches_keep_every_example_and_leave_one_partial_batch():
     assert sum(rows < 3 for rows, _ in by_bucket) == 2  # the buckets up to 16 and up to 64
     with pytest.raises(ValueError, match="empty"):
         evaluation_batches(dataset.take(0), length_of, 64, 3, 16)
+    # What the recipes call: training drops each bucket's partial batch, evaluation keeps all.
+    assert all(ids.shape[0] == 3 for ids, _ in split_batches(dataset, length_of, 64, 3, 16, training=True))
+    assert int(split_batches(dataset, length_of, 64, 3, 16, training=False).cardinality()) == 5

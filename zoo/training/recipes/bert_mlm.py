@@ -19,7 +19,7 @@ import zoo
 from zoo import data
 from zoo.overrides import parse_overrides
 from zoo.tokenizers import train_wordpiece
-from zoo.training.batching import bucketed, evaluation_batches, wrap
+from zoo.training.batching import split_batches, wrap
 from zoo.training.options import Option
 from zoo.training.task import Recipe, Task
 
@@ -36,12 +36,8 @@ def _masked_batches(speeches, tokenizer, options, generator, shuffle_seed=None, 
         dataset = dataset.shuffle(len(speeches), seed=shuffle_seed, reshuffle_each_iteration=True)
     dataset = dataset.map(lambda text: wrap(tokenizer(text), ids["[CLS]"], ids["[SEP]"], length),
                           num_parallel_calls=tf.data.AUTOTUNE)
-    length_of = lambda x: tf.shape(x)[0]  # noqa: E731
-    if training:
-        dataset = bucketed(dataset, length_of, length, options["batch_size"], options["bucket_width"],
-                           drop_remainder=True)
-    else:
-        dataset = evaluation_batches(dataset, length_of, length, options["batch_size"], options["bucket_width"])
+    dataset = split_batches(dataset, lambda x: tf.shape(x)[0], length, options["batch_size"],
+                            options["bucket_width"], training)
 
     def mask(token_ids):
         masked = generator(token_ids)

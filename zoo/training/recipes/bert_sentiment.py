@@ -26,7 +26,7 @@ import zoo
 from zoo import data
 from zoo.overrides import parse_overrides
 from zoo.training import precision
-from zoo.training.batching import bucketed, evaluation_batches, wrap
+from zoo.training.batching import split_batches, wrap
 from zoo.training.linear_probe import fit_linear_probe
 from zoo.training.options import Option, precision_option
 from zoo.training.strategy import steps_use_xla
@@ -79,12 +79,8 @@ def batches(split, tokenizer, options, shuffle_seed=None, training=False):
     dataset = data.labelled_sentences(texts, labels, shuffle_seed=shuffle_seed)
     dataset = dataset.map(lambda text, label: (wrap(tokenizer(text), cls_id, sep_id, length), label),
                           num_parallel_calls=tf.data.AUTOTUNE)
-    length_of = lambda ids, label: tf.shape(ids)[0]  # noqa: E731
-    width = bucket_width(options, jit_compile=True)
-    if training:
-        dataset = bucketed(dataset, length_of, length, options["batch_size"], width, drop_remainder=True)
-    else:
-        dataset = evaluation_batches(dataset, length_of, length, options["batch_size"], width)
+    dataset = split_batches(dataset, lambda ids, label: tf.shape(ids)[0], length, options["batch_size"],
+                            bucket_width(options, jit_compile=True), training)
 
     def to_inputs(ids, label):
         inputs = {"token_ids": ids, "padding_mask": tf.cast(ids != 0, tf.int32), "segment_ids": tf.zeros_like(ids)}

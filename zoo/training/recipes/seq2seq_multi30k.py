@@ -21,7 +21,7 @@ import zoo
 from zoo import data
 from zoo.overrides import parse_overrides
 from zoo.tokenizers import train_wordpiece
-from zoo.training.batching import bucketed, evaluation_batches, wrap
+from zoo.training.batching import split_batches, wrap
 from zoo.training.options import Option
 from zoo.training.task import Recipe, Task
 
@@ -37,12 +37,8 @@ def _pairs(sources, targets, source_tokenizer, target_tokenizer, options, shuffl
         return source_ids, target_ids[:-1], target_ids[1:]
 
     dataset = dataset.map(encode, num_parallel_calls=tf.data.AUTOTUNE)
-    length_of = lambda s, t, y: tf.maximum(tf.shape(s)[0], tf.shape(t)[0])  # noqa: E731
-    if training:
-        dataset = bucketed(dataset, length_of, length, options["batch_size"], options["bucket_width"],
-                           drop_remainder=True)
-    else:
-        dataset = evaluation_batches(dataset, length_of, length, options["batch_size"], options["bucket_width"])
+    dataset = split_batches(dataset, lambda s, t, y: tf.maximum(tf.shape(s)[0], tf.shape(t)[0]),
+                            length, options["batch_size"], options["bucket_width"], training)
 
     def to_inputs(source, target_in, target_out):
         inputs = {
