@@ -89,7 +89,7 @@ def main(argv=None):
               "medians": medians, "warm_over_keras_hub": medians["zoo warm"] / medians["keras-hub"],
               "cold_over_keras_hub": medians["zoo cold"] / medians["keras-hub"]}
     lines = [f"# First generation call of a fresh process, {args.preset} ({result['date_utc']} UTC, "
-             f"{result_files.machine_label(result)})",
+             f"{result_files.machine_label(result['cpu_kind'], result['core_design'])})",
              "", f"{result['shape']}; median of {args.repeats} processes each.", "",
              "| | first call | / keras-hub |", "|---|---|---|"]
     lines += [f"| {k} | {v:.2f} s | {v / medians['keras-hub']:.2f}× |" for k, v in medians.items()]

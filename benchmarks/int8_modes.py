@@ -108,8 +108,8 @@ def measure(folder, scratch, runs):
 
 
 def markdown(result):
-    core = result['cpu'].get('core_design') or 'core design not recorded'
-    lines = [f"# int8 settings on {result['cpu']['kind']}, {core} ({result['date_utc']})", "",
+    machine = result_files.machine_label(result['cpu']['kind'], result['cpu'].get('core_design'))
+    lines = [f"# int8 settings on {machine} ({result['date_utc']})", "",
              f"CPU features: {', '.join(result['cpu']['instruction_sets'])}", ""]
     for model in result["models"]:
         lines += [f"## {model['folder']} ({model['family']}, graph {model['graph']})", "",

@@ -62,7 +62,7 @@ def main(argv=None):
     kind = cpu.cpu_kind()
     result = {"date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), **result_files.machine_facts(), "rows": rows}
     lines = [f"# XLA loop prompt chunk, gpt2, batch {args.batch}, 64 new tokens ({result['date_utc']} UTC, "
-             f"{result_files.machine_label(result)})", "",
+             f"{result_files.machine_label(result['cpu_kind'], result['core_design'])})", "",
              f"| prompt | chunk | tokens/s (median of {args.rounds}, interleaved) | first call |", "|---|---|---|---|"]
     lines += [f"| {r['prompt']} | {r['chunk']}{' (chosen)' if r['chosen'] else ''} | {r['tokens_per_s']:.1f} "
               f"| {r['first_call_s']:.1f} s |" for r in rows]

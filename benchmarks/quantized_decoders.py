@@ -88,8 +88,8 @@ def measure(folder, runs):
 
 
 def _markdown(result):
-    lines = [f"# Quantized decoders on trained models ({result['date']}, {result['cpu_kind']}, "
-             f"{result['cpu'].get('core_design') or 'core design not recorded'})", "",
+    lines = [f"# Quantized decoders on trained models ({result['date']}, "
+             f"{result_files.machine_label(result['cpu_kind'], result['cpu'].get('core_design'))})", "",
              f"CPU instruction sets: {result['cpu']['instruction_sets']}. Export: `optimize=True, quantize='int8,int4'` (int8: "
              f"{INT8_SETTINGS['weights']}; int4: {INT4_SETTINGS['weights']}, accuracy_level {INT4_SETTINGS['accuracy_level']}). "
              "Quality over the whole held-out split; speed: greedy, batch 1, ONNX Runtime, median.", ""]

@@ -24,11 +24,10 @@ def machine_facts():
     return {"cpu_kind": cpu.cpu_kind(), "core_design": cpu.core_design()}
 
 
-def machine_label(facts=None):
+def machine_label(kind, core_design):
     """``AVX-512/VNNI, AMD Zen 4``: the CPU kind and core design, for a result's heading.
     Machines of one kind differ in speed by their core design (``zoo.cpu``)."""
-    facts = machine_facts() if facts is None else facts
-    return f"{facts['cpu_kind']}, {facts.get('core_design') or 'core design not recorded'}"
+    return f"{kind}, {core_design or 'core design not recorded'}"
 
 
 def stem(out_dir, name, kind=None):

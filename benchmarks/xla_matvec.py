@@ -106,7 +106,7 @@ def main(argv=None):
     result = {"date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), **result_files.machine_facts(),
               "read_bandwidth_gb_per_s": {str(k): v for k, v in bandwidth.items()}, "rows": rows}
     lines = [f"# gpt2's block products under XLA, one row ({result['date_utc']} UTC, "
-             f"{result_files.machine_label(result)})", "",
+             f"{result_files.machine_label(result['cpu_kind'], result['core_design'])})", "",
              f"Read bandwidth (numpy): 1 thread {bandwidth[1]:.1f} GB/s, 2 threads {bandwidth[2]:.1f} GB/s.", "",
              f"| form | ms per step (72 products, median of {args.rounds}) | GB/s of weights |", "|---|---|---|"]
     lines += [f"| {r['form']} | {r['ms_per_step']:.2f} | {r['gb_per_s']:.1f} |" for r in rows]
