@@ -15,6 +15,7 @@ import re
 import keras
 
 from zoo.training.clipping import GlobalBatchClipping
+from zoo.training.compiled_update import CompiledUpdate
 
 _BLOCK = re.compile(r"(?:^|/)block_(\d+)/")
 
@@ -42,9 +43,10 @@ def layer_scales(variables, decay):
     return [decay ** (num_blocks + 1 - depth_of(path, num_blocks)) for path in paths]
 
 
-class LayerDecayAdamW(GlobalBatchClipping, keras.optimizers.AdamW):
+class LayerDecayAdamW(CompiledUpdate, GlobalBatchClipping, keras.optimizers.AdamW):
     """AdamW whose step for each variable is scaled by its layer's factor (see the module);
-    it clips the global batch's gradient (``zoo.training.clipping``).
+    it clips the global batch's gradient (``zoo.training.clipping``) and compiles its
+    update like ``zoo.training.optimizer.AdamW``.
 
     The factors are fixed when the optimizer is built from the model's trainable
     variables; weight decay keeps the global rate (it is a pull towards zero, not a step).

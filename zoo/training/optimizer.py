@@ -10,11 +10,13 @@ batch's gradient under every strategy (``zoo.training.clipping``).
 import keras
 
 from zoo.training.clipping import GlobalBatchClipping
+from zoo.training.compiled_update import CompiledUpdate
 from zoo.training.layer_decay import LayerDecayAdamW
 
 
-class AdamW(GlobalBatchClipping, keras.optimizers.AdamW):
-    """Keras' AdamW, clipping the global batch's gradient (see ``zoo.training.clipping``)."""
+class AdamW(CompiledUpdate, GlobalBatchClipping, keras.optimizers.AdamW):
+    """Keras' AdamW, clipping the global batch's gradient (see ``zoo.training.clipping``),
+    its update XLA-compiled when the train step is not (``zoo.training.compiled_update``)."""
 
 NO_DECAY = ["bias", "gamma", "beta"]
 
@@ -37,8 +39,11 @@ def warmup_cosine(learning_rate, total_steps, warmup_steps, min_learning_rate):
     )
 
 
-def adamw(options, total_steps):
+def adamw(options, total_steps, compile_update=False):
     """The optimizer for a recipe's ``options`` (see ``zoo.training.options.COMMON``).
+
+    ``compile_update``: run the weight decay and update steps as one XLA call
+    (for train steps that are not XLA-compiled; ``zoo.training.compiled_update``).
 
     Recipes that declare them also set ``layer_decay`` (below 1: layer-wise learning
     rates, ``zoo.training.layer_decay``) and ``ema_momentum`` (above 0: the model ends
@@ -64,4 +69,5 @@ def adamw(options, total_steps):
     else:
         optimizer = AdamW(**settings)
     optimizer.exclude_from_weight_decay(var_names=NO_DECAY)
+    optimizer.compile_update = compile_update
     return optimizer

@@ -158,7 +158,7 @@ def _train(recipe, options, out, files, cluster, verbose, callbacks):
                   "cannot hold the cross-worker all-reduce).")
     with strategy.scope():
         task.model.compile(
-            optimizer=adamw(options, task.total_steps),
+            optimizer=adamw(options, task.total_steps, compile_update=not jit_compile),
             loss=task.loss,
             metrics=task.metrics or None,
             weighted_metrics=task.weighted_metrics or None,
