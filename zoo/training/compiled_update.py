@@ -32,16 +32,17 @@ class CompiledUpdate:
 
     compile_update = False
 
-    def _compiles_update(self):
+    def compiles_update(self):
+        """Whether an update applied now runs as one XLA call: asked for, and no strategy active."""
         return self.compile_update and not tf.distribute.has_strategy()
 
     def _apply_weight_decay(self, variables):
-        if not self._compiles_update():
+        if not self.compiles_update():
             super()._apply_weight_decay(variables)
         # otherwise the compiled update applies it, just before the update steps (Keras' order)
 
     def _backend_update_step(self, grads, trainable_variables, learning_rate):
-        if not self._compiles_update():
+        if not self.compiles_update():
             return super()._backend_update_step(grads, trainable_variables, learning_rate)
         # Dense gradients: an embedding's IndexedSlices have a row count per batch shape,
         # which would compile the update again for every sequence length.
