@@ -26,6 +26,8 @@ from export.specs import tensors as declared_inputs
 
 # --- the decoders' usage notes -------------------------------------------------------
 
+PAST_IN_PLACE_KEY = "past_in_place"  # a GPT decoder's metadata_props entry: "1" when a past may be a buffer
+
 GPT_DECODER_USAGE = (
     "Lay out a batch of unequal prompts left-padded to a common end, prompt_end = the longest prompt: "
     "row b starts with pad[b] = prompt_end - len(prompt_b) padding columns, so every row's next token "
@@ -41,6 +43,11 @@ GPT_DECODER_USAGE = (
     "key_padding_mask with a column of ones appended, first_position_id = past_sequence - pad, "
     "logits_positions 0 (batch, 1).",
     "To score every token of a text (perplexity), pass logits_positions = 0 .. new_tokens - 1 in every row.",
+    "Decoders whose metadata_props carry past_in_place = 1 (the fused and quantized ones) also take each past "
+    "as a buffer with room for the whole generation (batch, heads, capacity, head_dim), its first past_sequence "
+    "columns filled, past_sequence = key_padding_mask's width - new_tokens: bind present.{l}.key/value to the "
+    "same memory as the past (ONNX Runtime I/O binding) and a call writes only its new columns, with no copy "
+    "of the past. Without that binding they append, as above.",
     "Triton: every tensor is batch-first, so requests whose pasts have the same length can be batched "
     "along the batch axis.",
 )

@@ -39,10 +39,15 @@ def _session(path_or_session):
     return path_or_session
 
 
+def _metadata(session):
+    """The graph's ``metadata_props`` as a dict ({} for a session that does not expose them)."""
+    metadata = getattr(session, "get_modelmeta", None)
+    return dict(metadata().custom_metadata_map) if metadata else {}
+
+
 def declared_context(session):
     """The ``max_sequence_length`` a decoder graph declares in its metadata, or None (older exports)."""
-    metadata = getattr(session, "get_modelmeta", None)
-    value = metadata().custom_metadata_map.get(CONTEXT_KEY) if metadata else None
+    value = _metadata(session).get(CONTEXT_KEY)
     return int(value) if value else None
 
 
@@ -88,10 +93,19 @@ class GptRunner:
     """Greedy decoding over a GPT ``_decoder`` ONNX graph (a past that grows by each call's tokens).
 
     ``decoder``: the graph's path (onnxruntime) or an open session-like object.
+    ``in_place``: keep each layer's past in one buffer the decoder writes its new
+    columns into (ONNX Runtime I/O binding), for decoders that declare it
+    (``contract.PAST_IN_PLACE_KEY``: the fused and quantized ones); None: whenever
+    the decoder and the session allow it; False: let the past grow by copies.
     """
 
-    def __init__(self, decoder):
+    def __init__(self, decoder, in_place=None):
         self.session = _session(decoder)
+        declared = _metadata(self.session).get(contract.PAST_IN_PLACE_KEY) == "1"
+        if in_place and not (declared and hasattr(self.session, "io_binding")):
+            raise ValueError("in_place=True needs a decoder whose metadata_props declare past_in_place = 1 (a fused "
+                             "or quantized decoder) opened in onnxruntime; this one appends to its past.")
+        self.in_place = declared and hasattr(self.session, "io_binding") if in_place is None else bool(in_place)
         shapes = {i.name: i.shape for i in self.session.get_inputs()}
         if OLD_CACHE_INPUT in shapes:
             raise ValueError(
@@ -103,6 +117,8 @@ class GptRunner:
         self.names = contract.past_names(self.layers)
         first = shapes[self.names[0][0]]
         self.heads, self.head_dim = first[1], first[3]
+        past_type = next(i.type for i in self.session.get_inputs() if i.name == self.names[0][0])
+        self.past_dtype = np.float16 if "float16" in past_type else np.float32
         self.max_sequence_length = declared_context(self.session)
         self.outputs = ["logits"] + [name for names in self.names for name in names[2:]]
 
@@ -120,7 +136,7 @@ class GptRunner:
 
     def empty_past(self, batch):
         """Zero-length keys and values for every layer: the first call's pasts."""
-        empty = np.zeros((batch, self.heads, 0, self.head_dim), np.float32)
+        empty = np.zeros((batch, self.heads, 0, self.head_dim), self.past_dtype)
         return [(empty, empty) for _ in range(self.layers)]
 
     def _run(self, tokens, past, key_mask, first_position_id, logits_positions=None):
@@ -134,18 +150,54 @@ class GptRunner:
         logits, *presents = self.session.run(self.outputs, feed)
         return logits, list(zip(presents[0::2], presents[1::2]))
 
+    def _growing_calls(self, batch):
+        """``call(tokens, key_mask, first_position_id) -> last logits (B, V)`` over a past that grows by copies."""
+        state = {"past": self.empty_past(batch)}
+
+        def call(tokens, key_mask, first_position_id):
+            logits, state["past"] = self._run(tokens, state["past"], key_mask, first_position_id)
+            return logits[:, -1]
+
+        return call
+
+    def _in_place_calls(self, batch, capacity):
+        """The same over one buffer per layer's keys and values with room for ``capacity`` columns,
+        bound as both past and present: the decoder writes each call's columns into it."""
+        from onnxruntime import OrtValue
+
+        shape = (batch, self.heads, capacity, self.head_dim)
+        buffers = [(OrtValue.ortvalue_from_numpy(np.zeros(shape, self.past_dtype)),
+                    OrtValue.ortvalue_from_numpy(np.zeros(shape, self.past_dtype))) for _ in range(self.layers)]
+
+        def call(tokens, key_mask, first_position_id):
+            binding = self.session.io_binding()
+            binding.bind_cpu_input("token_ids", np.ascontiguousarray(tokens, np.int32))
+            binding.bind_cpu_input("key_padding_mask", np.ascontiguousarray(key_mask, np.int32))
+            binding.bind_cpu_input("first_position_id", np.ascontiguousarray(first_position_id, np.int32))
+            binding.bind_cpu_input("logits_positions", np.full((batch, 1), tokens.shape[1] - 1, np.int32))
+            for (key_name, value_name, present_key, present_value), (keys, values) in zip(self.names, buffers):
+                binding.bind_ortvalue_input(key_name, keys)
+                binding.bind_ortvalue_input(value_name, values)
+                binding.bind_ortvalue_output(present_key, keys)
+                binding.bind_ortvalue_output(present_value, values)
+            binding.bind_output("logits")
+            self.session.run_with_iobinding(binding)
+            return binding.get_outputs()[-1].numpy()[:, -1]
+
+        return call
+
     def generate(self, prompts, max_new_tokens, stop_token_ids=None, return_first_logits=False):
         ids, pad, key_mask, prompt_end = self._layout(prompts, max_new_tokens)
-        logits, past = self._run(ids, self.empty_past(len(prompts)), key_mask[:, :prompt_end], -pad)
-        first = logits[:, -1]
-        state = {"past": past}
+        batch = len(prompts)
+        call = (self._in_place_calls(batch, prompt_end + max_new_tokens) if self.in_place
+                else self._growing_calls(batch))
+        first = call(ids, key_mask[:, :prompt_end], -pad)
 
         def step(token, i):
             column = prompt_end + i - 1
-            logits, state["past"] = self._run(token[:, None], state["past"], key_mask[:, :column + 1], column - pad)
-            return logits[:, 0]
+            return call(token[:, None], key_mask[:, :column + 1], column - pad)
 
-        out = _greedy_tail(first, step, len(prompts), max_new_tokens, stop_token_ids)
+        out = _greedy_tail(first, step, batch, max_new_tokens, stop_token_ids)
         return (out, first) if return_first_logits else out
 
     def window_logits(self, token_ids):

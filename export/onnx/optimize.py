@@ -18,7 +18,7 @@ import onnx
 
 from export.onnx import fusion
 
-FUSED_OPS = ("MultiHeadAttention", "Attention", "LayerNormalization", "SkipLayerNormalization",
+FUSED_OPS = ("MultiHeadAttention", "GroupQueryAttention", "Attention", "LayerNormalization", "SkipLayerNormalization",
              "EmbedLayerNormalization", "Gelu", "FastGelu", "BiasGelu")
 
 

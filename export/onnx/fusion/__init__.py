@@ -13,7 +13,10 @@ layers - so it rewrites those regions itself:
 * GELU (``erf`` form) -> ``com.microsoft.Gelu``; tanh GELU -> ``com.microsoft.FastGelu``;
 * the attention core (split heads, scores, scale, masks, softmax, weighted
   sum, merge heads) -> ``com.microsoft.MultiHeadAttention`` with the padding
-  mask as ``key_padding_mask`` and ``unidirectional`` for causal attention.
+  mask as ``key_padding_mask`` and ``unidirectional`` for causal attention;
+* a decoder's attention over its past -> ``com.microsoft.GroupQueryAttention``,
+  which can write the new keys and values into a past buffer in place
+  (``past_in_place``; the graph's inputs and outputs stay the same).
 
 Then ``onnxruntime.transformers.optimizer`` runs on the rewritten graph and
 fuses what its own patterns now recognise (bias + GELU -> ``BiasGelu``;
@@ -26,7 +29,7 @@ against Keras like any other artifact.
 
 One module per part: ``graph`` (the index the rewrites share, dead-node
 elimination, tensor ranks), ``tensordot``, ``layer_norm``, ``gelu`` and
-``attention`` (one rewrite each); :func:`rewrite` applies them in order.
+``attention`` and ``past_in_place`` (one rewrite each); :func:`rewrite` applies them in order.
 """
 
 import onnx
@@ -36,6 +39,7 @@ from export.onnx.fusion.attention import fuse_attention
 from export.onnx.fusion.gelu import fuse_gelu
 from export.onnx.fusion.graph import MS_DOMAIN, Graph, eliminate_dead_nodes, tensor_ranks
 from export.onnx.fusion.layer_norm import fuse_layer_norm
+from export.onnx.fusion.past_in_place import past_in_place
 from export.onnx.fusion.tensordot import fold_tensordot
 
 
@@ -50,6 +54,9 @@ def rewrite(model, num_heads, causal=False, hidden=None):
     counts["LayerNormalization"] = fuse_layer_norm(g)
     counts.update(fuse_gelu(g))
     counts["MultiHeadAttention"] = fuse_attention(g, num_heads, causal, hidden, ranks) if num_heads and hidden else 0
+    eliminate_dead_nodes(model)  # the appends MultiHeadAttention replaced no longer read the pasts
+    g.reindex()
+    counts["GroupQueryAttention (past in place)"] = past_in_place(g)
     eliminate_dead_nodes(model)
     if not any(o.domain == MS_DOMAIN for o in model.opset_import):
         model.opset_import.append(helper.make_opsetid(MS_DOMAIN, 1))

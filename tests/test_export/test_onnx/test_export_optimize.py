@@ -9,8 +9,10 @@ import numpy as np
 import onnx
 import pytest
 
+import zoo
 from harness import tiny_model
 from export import export
+from export.onnx.generate import GptRunner
 from zoo import cpu
 
 pytestmark = pytest.mark.slow  # minutes on 2 cores: the full run only (CI's 3.13 run takes -m 'not slow')
@@ -110,18 +112,45 @@ def test_int8_task_metrics_with_a_tokenizer(tmp_path, monkeypatch):
 
 def test_gpt_past_state_decoder_is_fused_and_decodes_the_same_tokens(tmp_path):
     """The decoder's attention appends to each layer's past and is masked by the
-    graph's own mask; fused into MultiHeadAttention with that mask as an additive
+    graph's own mask; fused into GroupQueryAttention with that mask as an additive
     bias and the past as its own past_key/past_value (it writes the presents), the
-    ONNX Runtime greedy loop still matches Keras."""
-    report = export(randomized("gpt", name="g"), tmp_path / "g", formats=["onnx"], optimize=True)
+    ONNX Runtime greedy loop still matches Keras - with the past growing by copies,
+    and with one buffer per past written in place (I/O binding), as the graph declares."""
+    model = randomized("gpt", name="g", hidden_dim=16, intermediate_dim=32)  # heads of 8: the kernel's minimum
+    report = export(model, tmp_path / "g", formats=["onnx"], optimize=True)
     fused = report["artifacts"]["onnx_decoder_optimized"]
-    assert fused["fused_ops"]["final_graph"]["MultiHeadAttention"] == 2
+    assert fused["fused_ops"]["zoo_rewrites"]["GroupQueryAttention (past in place)"] == 2
+    assert fused["fused_ops"]["final_graph"]["GroupQueryAttention"] == 2
+    assert "MultiHeadAttention" not in fused["fused_ops"]["final_graph"]
     assert fused["validation"]["passed"] and fused["validation"]["greedy_tokens_identical"]
     assert fused["validation"]["outputs"]["logits"]["max_abs_diff"] <= 1e-4
-    model = onnx.load(fused["path"])
-    attention = [n for n in model.graph.node if n.op_type == "MultiHeadAttention"]
-    assert all(len(n.input) == 8 and n.input[5] for n in attention)  # the mask as attention_bias
+    graph = onnx.load(fused["path"])
+    assert {p.key: p.value for p in graph.metadata_props}["past_in_place"] == "1"
+    attention = [n for n in graph.graph.node if n.op_type == "GroupQueryAttention"]
+    assert all(len(n.input) == 11 and n.input[10] for n in attention)  # the mask as attention_bias
     for layer, node in enumerate(attention):
-        assert list(node.input[6:]) == [f"past_key_values.{layer}.key", f"past_key_values.{layer}.value"]
+        assert list(node.input[3:5]) == [f"past_key_values.{layer}.key", f"past_key_values.{layer}.value"]
         assert list(node.output[1:]) == [f"present.{layer}.key", f"present.{layer}.value"]
-    assert not [n for n in model.graph.node if n.op_type == "Concat" and "present" in n.output[0]]
+    assert not [n for n in graph.graph.node if n.op_type == "Concat" and "present" in n.output[0]]
+    prompts = [[5, 9, 2, 7, 1, 3, 8], [4, 6], [11, 3, 5]]  # unequal: left padding masked
+    expected = zoo.generate(model, prompts, max_new_tokens=9)
+    in_place, growing = GptRunner(fused["path"]), GptRunner(fused["path"], in_place=False)
+    assert in_place.in_place and not growing.in_place
+    assert in_place.generate(prompts, 9) == growing.generate(prompts, 9) == expected
+    plain = report["artifacts"]["onnx_decoder"]["path"]
+    assert not GptRunner(plain).in_place  # the plain graph appends: nothing to bind
+    with pytest.raises(ValueError, match="past_in_place"):
+        GptRunner(plain, in_place=True)
+
+
+def test_heads_too_small_for_the_in_place_kernel_keep_multi_head_attention(tmp_path):
+    """ONNX Runtime's GroupQueryAttention takes heads of 8, 16, ... values; with heads of 4
+    the decoder keeps MultiHeadAttention (which appends), declares nothing, and still matches."""
+    model = randomized("gpt", name="g")
+    fused = export(model, tmp_path / "g", formats=["onnx"], optimize=True)["artifacts"]["onnx_decoder_optimized"]
+    assert fused["fused_ops"]["final_graph"]["MultiHeadAttention"] == 2
+    assert fused["fused_ops"]["zoo_rewrites"]["GroupQueryAttention (past in place)"] == 0
+    assert fused["validation"]["greedy_tokens_identical"]
+    runner = GptRunner(fused["path"])
+    assert not runner.in_place
+    assert runner.generate([[5, 9, 2], [4]], 5) == zoo.generate(model, [[5, 9, 2], [4]], max_new_tokens=5)

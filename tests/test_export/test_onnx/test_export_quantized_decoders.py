@@ -44,7 +44,7 @@ def _multi30k_seq2seq():
 
 
 def test_gpt_int8_and_int4_decoders_run_in_onnxruntime(tmp_path):
-    model = tiny_model("gpt", max_sequence_length=32, name="lm")
+    model = tiny_model("gpt", max_sequence_length=32, name="lm", hidden_dim=16, intermediate_dim=32)  # heads of 8
     report = export(model, tmp_path / "lm", formats=["onnx"], optimize=True, quantize="int8,int4")
     artifacts = report["artifacts"]
     for key in ("onnx_int8", "onnx_int4", "onnx_decoder_int8", "onnx_decoder_int4"):
@@ -62,8 +62,10 @@ def test_gpt_int8_and_int4_decoders_run_in_onnxruntime(tmp_path):
     tokens = GptRunner(artifacts["onnx_decoder_int4"]["path"]).generate([[1, 2, 3], [4]], 6)
     assert [len(row) for row in tokens] == [6, 6]
     for key in ("onnx_decoder", "onnx_decoder_optimized", "onnx_decoder_int8", "onnx_decoder_int4"):
-        # Fusion and both quantizers keep the declared context; every runner enforces it.
-        assert GptRunner(artifacts[key]["path"]).max_sequence_length == 32, key
+        # Fusion and both quantizers keep the declared context (every runner enforces it) and
+        # the fused attention's in-place past (every runner but the plain graph's binds it).
+        runner = GptRunner(artifacts[key]["path"])
+        assert runner.max_sequence_length == 32 and runner.in_place == (key != "onnx_decoder"), key
     # Its logits stay near the float model's (tiny random model, measured ~0.01-0.1).
     assert artifacts["onnx_decoder_int4"]["validation"]["outputs"]["logits"]["max_abs_diff"] < 0.5
 
