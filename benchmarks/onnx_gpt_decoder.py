@@ -1,7 +1,9 @@
 """What fusing the GPT past-state decoder buys: ONNX Runtime greedy decoding over
 ``<name>_decoder`` (plain tf2onnx graph) vs ``<name>_decoder_optimized``
-(attention over each layer's past fused into ``MultiHeadAttention``, which appends to it; LayerNorm and
-GELU fused), both from one ``export.export(..., optimize=True)`` of a zoo GPT.
+(attention over each layer's past fused into ``GroupQueryAttention``, or ``MultiHeadAttention`` for heads
+whose size is not a multiple of 8; LayerNorm and GELU fused), both from one
+``export.export(..., optimize=True)`` of a zoo GPT, both decoded as ``GptRunner`` decodes them
+(the fused one writing its past in place; ``benchmarks/past_in_place.py`` measures that alone).
 
 For each decoder and batch size it times ``export.onnx.generate.GptRunner.generate``
 (prompt of ``--prompt`` tokens, ``--new`` greedy tokens, no stop token) and

@@ -5,11 +5,13 @@ go out with the call's new ones appended (``Gpt.call_with_past``), in
 Hugging Face's names and layout: ``token_ids``, ``past_key_values.{l}.key``
 / ``.value`` (batch, heads, past_sequence, head_dim), ``key_padding_mask``,
 ``first_position_id``, ``logits_positions`` -> ``logits`` (of the tokens
-asked for: a prompt needs only its last), ``present.{l}.key`` / ``.value``. The
-one copy per step is the append; the compiled XLA loop instead writes into a
-fixed-size cache in place (``Gpt.call_with_cache``), which plain ONNX ops
-cannot do without copying the cache several times per step
-(``benchmarks/onnx_gpt_decoder.py`` measured both).
+asked for: a prompt needs only its last), ``present.{l}.key`` / ``.value``. In
+this plain graph the one copy per step is the append; the compiled XLA loop
+instead writes into a fixed-size cache in place (``Gpt.call_with_cache``),
+which plain ONNX ops cannot do without copying the cache several times per
+step (``benchmarks/onnx_gpt_decoder.py`` measured both). The fused decoder
+made from it (and the quantized ones made from that) can write in place:
+``export.onnx.fusion.past_in_place``.
 
 Seq2seq: ``<name>_encoder`` (source ids + mask -> encoder_outputs and the
 initial LSTM states) and ``<name>_decoder`` (one target token, past (h, c)

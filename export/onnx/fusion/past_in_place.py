@@ -13,8 +13,8 @@ generation: when the caller binds the present to the same memory as the past
 (ONNX Runtime's I/O binding), the kernel writes only the new columns.
 
 So the decoder keeps its inputs and outputs. What changes is that a runner
-may pass a buffer: the graph's ``metadata_props`` say so under
-:data:`export.onnx.contract.PAST_IN_PLACE_KEY` (``export.onnx.generate.GptRunner`` does it). The past
+may pass a buffer (``export.onnx.generate.GptRunner`` does): the graph's
+``metadata_props`` say so under ``export.onnx.contract.PAST_IN_PLACE_KEY``. The past
 length comes from ``key_padding_mask``'s width (past + new tokens), which is
 also the width of the additive mask the rewrite keeps as ``attention_bias``:
 causality and the rows' left padding stay exactly what the graph computed.
@@ -45,11 +45,10 @@ class _Nodes(list):
         return node.output[0]
 
 
-def _lengths(g, nodes, mask_input, tokens_input):
+def _lengths(g, nodes, index, mask_input, tokens_input):
     """(seqlens_k (B,) int32 = total - 1 for every row, total_sequence_length () int32,
     past length (1,) int64), computed from the graph's inputs alone. Every row's tokens
-    end in the same column, so one total serves the whole batch."""
-    index = {i: g.add_initializer(np.array([i], np.int64), "index") for i in (0, 1, 2)}
+    end in the same column, so one total serves the whole batch. ``index[i]``: the int64 [i]."""
     mask_shape = nodes.add("Shape", mask_input)
     total64 = nodes.add("Slice", mask_shape, index[1], index[2])
     batch = nodes.add("Slice", mask_shape, index[0], index[1])
@@ -60,14 +59,12 @@ def _lengths(g, nodes, mask_input, tokens_input):
     return nodes.add("Expand", last, batch), total, past
 
 
-def _past_shape(g, nodes, past_input, past_length):
+def _past_shape(nodes, index, past_input, past_length):
     """The shape the graph would see for a past of exactly ``past_length`` columns:
     (B, H, past_length, D) with B, H, D read from ``past_input`` (which may be a longer buffer)."""
     shape = nodes.add("Shape", past_input)
-    head = nodes.add("Slice", shape, g.add_initializer(np.array([0], np.int64), "index"),
-                     g.add_initializer(np.array([2], np.int64), "index"))
-    tail = nodes.add("Slice", shape, g.add_initializer(np.array([3], np.int64), "index"),
-                     g.add_initializer(np.array([4], np.int64), "index"))
+    head = nodes.add("Slice", shape, index[0], index[2])
+    tail = nodes.add("Slice", shape, index[3], index[4])
     return nodes.add("Concat", head, past_length, tail, axis=0)
 
 
@@ -102,9 +99,10 @@ def past_in_place(g, mask_input="key_padding_mask", tokens_input="token_ids"):
                              (n.op_type == "Shape" and n.attribute) for n in readers):
         return 0
     nodes = _Nodes(g)
-    seqlens, total, past_length = _lengths(g, nodes, mask_input, tokens_input)
+    index = {i: g.add_initializer(np.array([i], np.int64), "index") for i in range(5)}
+    seqlens, total, past_length = _lengths(g, nodes, index, mask_input, tokens_input)
     for reader in [n for n in readers if n.op_type == "Shape"]:
-        rerouted = _past_shape(g, nodes, reader.input[0], past_length)
+        rerouted = _past_shape(nodes, index, reader.input[0], past_length)
         for user in g.consumers.get(reader.output[0], []):
             user.input[:] = [rerouted if name == reader.output[0] else name for name in user.input]
     for index, node in attentions:
@@ -119,7 +117,8 @@ def past_in_place(g, mask_input="key_padding_mask", tokens_input="token_ids"):
             num_heads=heads, kv_num_heads=heads, **kept))
     for offset, node in enumerate(nodes):  # they read only graph inputs and initializers
         g.graph.node.insert(offset, node)
-    entry = next((p for p in g.model.metadata_props if p.key == PAST_IN_PLACE_KEY), None) or g.model.metadata_props.add()
+    metadata = g.model.metadata_props
+    entry = next((p for p in metadata if p.key == PAST_IN_PLACE_KEY), None) or metadata.add()
     entry.key, entry.value = PAST_IN_PLACE_KEY, "1"
     g.reindex()
     return len(attentions)

@@ -4,7 +4,6 @@ onnxruntime-only client, and gates them on what they cost on real text."""
 
 import os
 
-import numpy as np
 import onnx
 import pytest
 
