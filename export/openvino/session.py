@@ -12,7 +12,10 @@ decoders and seq2seq encoder (``onnx_decoder``, ``onnx_encoder``; ONNX
 ``LSTM`` ops included) and onnxruntime's dynamic-int8 graph (``onnx_int8``:
 ``DynamicQuantizeLinear`` + ``MatMulInteger``), all through its ONNX frontend
 with the dynamic axes left dynamic (measured: fp32 matches onnxruntime to
-~1e-7 on every family's tiny graphs).
+~1e-7 on every family's tiny graphs). Not the fused GPT decoder and the
+quantized ones made from it: their ``GroupQueryAttention`` (which writes the
+past in place in onnxruntime) OpenVINO 2026.4 reads but fails to run, so
+they are refused with a pointer to the plain decoder.
 
 Precision: OpenVINO's CPU plugin runs in bf16 by default on CPUs with AMX or
 AVX-512 BF16, which silently changes the numbers, so ``precision`` is always
@@ -25,13 +28,16 @@ Threads: the ``LATENCY`` performance hint (one stream running each call on
 all the cores OpenVINO picks), the setting for the single calls that
 ``zoo bench`` times; ``threads`` pins ``INFERENCE_NUM_THREADS``.
 
-numpy and openvino only, imported when a session is opened, so the
+numpy, openvino (imported when a session is opened) and the declared contract
+(``export.onnx.contract``, plain Python) only, so the
 ``zoo bench`` workers can use it without TensorFlow.
 """
 
 import types
 
 import numpy as np
+
+from export.onnx.contract import PAST_IN_PLACE_KEY
 
 PRECISIONS = ("f32", "bf16")
 INSTALL_HINT = "pip install -e '.[openvino]'"
@@ -91,6 +97,12 @@ class OpenVinoSession:
         self.precision = precision
         model = core.read_model(self.path)
         self.metadata = _onnx_metadata(model)
+        if self.metadata.get(PAST_IN_PLACE_KEY) == "1":
+            raise ValueError(
+                f"{self.path} is a fused or quantized GPT decoder: its attention is ONNX Runtime's "
+                "GroupQueryAttention, which OpenVINO reads but fails to run (a Reshape shape check at the first "
+                "call, OpenVINO 2026.4). Give OpenVINO the plain decoder (<name>_decoder), which it runs with "
+                "the same tokens; OpenVINO makes its own fusions from it.")
         self.compiled = core.compile_model(model, "CPU", config)
         self.request = self.compiled.create_infer_request()
         self._inputs = [_Port(p, i) for i, p in enumerate(self.compiled.inputs)]

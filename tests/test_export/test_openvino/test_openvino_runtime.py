@@ -129,3 +129,17 @@ def test_seq2seq_greedy_on_openvino_equals_zoo_generate(exported):
     expected = zoo.generation.generate(model, sources, max_new_tokens=10, sampler="greedy",
                                        start_token_id=1, stop_token_ids=[2])
     assert runner.generate(sources, 10, stop_token_ids=[2], start_token_id=1) == expected
+
+
+def test_a_decoder_that_writes_its_past_in_place_is_refused_with_the_plain_one_named(tmp_path):
+    """The fused decoder's GroupQueryAttention (onnxruntime's in-place past) is read by
+    OpenVINO but fails at its first call; the session says so before, and names the way out."""
+    model = tiny_model("gpt", hidden_dim=16, intermediate_dim=32, name="t_fused")  # heads of 8: in place
+    paths = {key: artifact["path"] for key, artifact in
+             export(model, tmp_path / "g", formats=["onnx"], optimize=True)["artifacts"].items()}
+    with pytest.raises(ValueError, match=r"plain decoder \(<name>_decoder\)"):
+        ov_session(paths["onnx_decoder_optimized"])
+    prompts = [[1, 2, 3], [4]]
+    assert GptRunner(ov_session(paths["onnx_decoder"])).generate(prompts, 6) == zoo.generation.generate(
+        model, prompts, max_new_tokens=6, sampler="greedy")
+
