@@ -90,7 +90,8 @@ OLD_CACHE_INPUT = "past_key_values"  # the single fixed-size cache of decoders e
 
 
 class GptRunner:
-    """Greedy decoding over a GPT ``_decoder`` ONNX graph (a past that grows by each call's tokens).
+    """Greedy decoding over a GPT ``_decoder`` ONNX graph: a past that grows by each call's
+    tokens, or, for decoders that allow it, one buffer per past written in place.
 
     ``decoder``: the graph's path (onnxruntime) or an open session-like object.
     ``in_place``: keep each layer's past in one buffer the decoder writes its new
@@ -182,7 +183,7 @@ class GptRunner:
                 binding.bind_ortvalue_output(present_value, values)
             binding.bind_output("logits")
             self.session.run_with_iobinding(binding)
-            return binding.get_outputs()[-1].numpy()[:, -1]
+            return binding.get_outputs()[-1].numpy()[:, -1]  # bound last: the logits
 
         return call
 
