@@ -102,12 +102,14 @@ class GptRunner:
 
     def __init__(self, decoder, in_place=None):
         self.session = _session(decoder)
-        declared = _metadata(self.session).get(contract.PAST_IN_PLACE_KEY) == "1"
-        if in_place and not (declared and hasattr(self.session, "io_binding")):
+        available = (_metadata(self.session).get(contract.PAST_IN_PLACE_KEY) == "1"
+                     and hasattr(self.session, "io_binding"))
+        if in_place and not available:
             raise ValueError("in_place=True needs a decoder whose metadata_props declare past_in_place = 1 (a fused "
                              "or quantized decoder) opened in onnxruntime; this one appends to its past.")
-        self.in_place = declared and hasattr(self.session, "io_binding") if in_place is None else bool(in_place)
-        shapes = {i.name: i.shape for i in self.session.get_inputs()}
+        self.in_place = available if in_place is None else bool(in_place)
+        inputs = {i.name: i for i in self.session.get_inputs()}
+        shapes = {name: i.shape for name, i in inputs.items()}
         if OLD_CACHE_INPUT in shapes:
             raise ValueError(
                 "This GPT decoder was exported with the older fixed-size cache input 'past_key_values'; "
@@ -118,8 +120,7 @@ class GptRunner:
         self.names = contract.past_names(self.layers)
         first = shapes[self.names[0][0]]
         self.heads, self.head_dim = first[1], first[3]
-        past_type = next(i.type for i in self.session.get_inputs() if i.name == self.names[0][0])
-        self.past_dtype = np.float16 if "float16" in past_type else np.float32
+        self.past_dtype = np.float16 if "float16" in inputs[self.names[0][0]].type else np.float32
         self.max_sequence_length = declared_context(self.session)
         self.outputs = ["logits"] + [name for names in self.names for name in names[2:]]
 
@@ -167,24 +168,29 @@ class GptRunner:
         from onnxruntime import OrtValue
 
         shape = (batch, self.heads, capacity, self.head_dim)
+        # Kept referenced here: an OrtValue made from numpy borrows the array's memory.
         buffers = [(OrtValue.ortvalue_from_numpy(np.zeros(shape, self.past_dtype)),
                     OrtValue.ortvalue_from_numpy(np.zeros(shape, self.past_dtype))) for _ in range(self.layers)]
+        binding = self.session.io_binding()  # the buffers are bound once; each call rebinds its own inputs
+        for (key_name, value_name, present_key, present_value), (keys, values) in zip(self.names, buffers):
+            binding.bind_ortvalue_input(key_name, keys)
+            binding.bind_ortvalue_input(value_name, values)
+            binding.bind_ortvalue_output(present_key, keys)
+            binding.bind_ortvalue_output(present_value, values)
+        binding.bind_output("logits")
 
         def call(tokens, key_mask, first_position_id):
-            binding = self.session.io_binding()
-            binding.bind_cpu_input("token_ids", np.ascontiguousarray(tokens, np.int32))
-            binding.bind_cpu_input("key_padding_mask", np.ascontiguousarray(key_mask, np.int32))
-            binding.bind_cpu_input("first_position_id", np.ascontiguousarray(first_position_id, np.int32))
-            binding.bind_cpu_input("logits_positions", np.full((batch, 1), tokens.shape[1] - 1, np.int32))
-            for (key_name, value_name, present_key, present_value), (keys, values) in zip(self.names, buffers):
-                binding.bind_ortvalue_input(key_name, keys)
-                binding.bind_ortvalue_input(value_name, values)
-                binding.bind_ortvalue_output(present_key, keys)
-                binding.bind_ortvalue_output(present_value, values)
-            binding.bind_output("logits")
+            feed = {"token_ids": np.ascontiguousarray(tokens, np.int32),  # referenced until the run is over
+                    "key_padding_mask": np.ascontiguousarray(key_mask, np.int32),
+                    "first_position_id": np.ascontiguousarray(first_position_id, np.int32),
+                    "logits_positions": np.full((batch, 1), tokens.shape[1] - 1, np.int32)}
+            for name, value in feed.items():
+                binding.bind_cpu_input(name, value)
             self.session.run_with_iobinding(binding)
-            return binding.get_outputs()[-1].numpy()[:, -1]  # bound last: the logits
+            # The logits (bound last) live in a buffer the next run may reuse: copy them out.
+            return binding.get_outputs()[-1].numpy()[:, -1].copy()
 
+        call.buffers = buffers  # alive as long as the binding that points into them
         return call
 
     def generate(self, prompts, max_new_tokens, stop_token_ids=None, return_first_logits=False):
