@@ -29,7 +29,7 @@ import zoo
 from export import export, quality_gate
 from export.model_info import describe
 from export.onnx.generate import GptRunner, Seq2SeqRunner
-from export.onnx.quantize import INT4_SETTINGS, INT8_SETTINGS
+from export.onnx.quantize import INT8_SETTINGS
 from zoo import cpu
 
 DECODERS = ("onnx_decoder_optimized", "onnx_decoder", "onnx_decoder_int8", "onnx_decoder_int4")
@@ -84,6 +84,7 @@ def measure(folder, runs):
         print(f"{folder}: timing greedy decoding ...", flush=True)
         speed = _timings(info, artifacts, runs)
     return {"folder": folder, "family": info.family, "export_seconds": round(export_seconds, 1),
+            "int4": artifacts["onnx_decoder_int4"]["quantization"]["weights"],
             "quality_whole_split": quality, "decoding": speed}
 
 
@@ -91,10 +92,10 @@ def _markdown(result):
     lines = [f"# Quantized decoders on trained models ({result['date']}, "
              f"{result_files.machine_label(result['cpu_kind'], result['cpu'].get('core_design'))})", "",
              f"CPU instruction sets: {result['cpu']['instruction_sets']}. Export: `optimize=True, quantize='int8,int4'` (int8: "
-             f"{INT8_SETTINGS['weights']}; int4: {INT4_SETTINGS['weights']}, accuracy_level {INT4_SETTINGS['accuracy_level']}). "
+             f"{INT8_SETTINGS['weights']}; int4: symmetric, float32 scale per block, accuracy_level 4, the block per model). "
              "Quality over the whole held-out split; speed: greedy, batch 1, ONNX Runtime, median.", ""]
     for model in result["models"]:
-        lines += [f"## {model['folder']} ({model['family']})", "",
+        lines += [f"## {model['folder']} ({model['family']})", "", f"int4: {model['int4']}.", "",
                   "| decoder | metric | float | quantized | change | greedy agreement | tok/s | size |",
                   "|---|---|---|---|---|---|---|---|"]
         fused = model["decoding"].get("onnx_decoder_optimized") or model["decoding"]["onnx_decoder"]

@@ -4,7 +4,7 @@
   (int8 weights, activations quantized on the fly) with :data:`INT8_SETTINGS`.
 * :func:`quantize_int4`: ONNX Runtime's own weight-only quantizer
   (``MatMulNBitsQuantizer``): every MatMul with a constant weight becomes a
-  ``MatMulNBits`` holding 4-bit blocks and their scales (:data:`INT4_SETTINGS`).
+  ``MatMulNBits`` holding 4-bit blocks and their scales (:func:`int4_settings`).
   Decoding one token at batch 1 reads every weight once, so 4-bit weights cut
   what bounds it; the graph's inputs and outputs stay float32.
 * :func:`accuracy_delta`: what a quantized graph costs against the Keras outputs
@@ -82,44 +82,65 @@ def accuracy_delta(references, run, batches):
 
 
 
-# 4-bit weights in blocks of 128 along the input axis, symmetric (no zero
-# points), one float scale per block. ``accuracy_level`` 4 lets the kernels
-# multiply int8-quantized activations with the unpacked weights (the fast path
-# ONNX Runtime's CPU kernels have). Blocks of 128 (GPTQ's and AWQ's usual
-# group size) against 32: ONNX Runtime 1.32 reads a 900-token prompt through
-# gpt2's int4 decoder in 0.72 s instead of 0.87 s and takes a decoding step in
-# 4.0 instead of 4.4-5.1 ms (AVX-512/VNNI); their cost on trained models is
-# measured with the rest (benchmarks/quantized_decoders.py).
-INT4_BLOCK_SIZE = 128
-INT4_SETTINGS = {
-    "method": "weight-only (onnxruntime.quantization.matmul_nbits_quantizer.MatMulNBitsQuantizer)",
-    "weights": f"int4 symmetric, blocks of {INT4_BLOCK_SIZE} along the input axis, float32 scale per block",
-    "activations": "float32 in and out; int8 inside the kernel (accuracy_level 4)",
-    "block_size": INT4_BLOCK_SIZE,
-    "is_symmetric": True,
-    "accuracy_level": 4,
-    "operator": "com.microsoft MatMulNBits",
-}
+# 4-bit weights in blocks along the input axis, symmetric (no zero points), one
+# float scale per block. ``accuracy_level`` 4 lets the kernels multiply
+# int8-quantized activations with the unpacked weights (the fast path ONNX
+# Runtime's CPU kernels have). The block is the largest of INT4_BLOCK_SIZES
+# that divides every quantized weight's input size, so no block is padded:
+# 256 for gpt2 (768 / 3072) and gpt-mini (256 / 1024), 128 for gpt-nano or
+# MiniLM (384). Larger blocks read a long prompt faster, since the kernel
+# rescales each block's int8 dot products once: on gpt2's int4 decoder (ONNX
+# Runtime 1.32, AVX-512/VNNI, batch 1) 64 new tokens after a 900-token prompt
+# took 0.95 s with blocks of 256 and 1.07 s with 128; blocks of 32 were slower
+# still. Their cost on trained models is measured with the rest
+# (benchmarks/quantized_decoders.py).
+INT4_BLOCK_SIZES = (256, 128, 64, 32)
+
+
+def int4_settings(block_size):
+    """What an int4 graph with ``block_size`` blocks is, as recorded in the manifest."""
+    return {
+        "method": "weight-only (onnxruntime.quantization.matmul_nbits_quantizer.MatMulNBitsQuantizer)",
+        "weights": f"int4 symmetric, blocks of {block_size} along the input axis, float32 scale per block",
+        "activations": "float32 in and out; int8 inside the kernel (accuracy_level 4)",
+        "block_size": block_size,
+        "is_symmetric": True,
+        "accuracy_level": 4,
+        "operator": "com.microsoft MatMulNBits",
+    }
+
+
+def int4_block_size(model):
+    """The largest of :data:`INT4_BLOCK_SIZES` dividing the input size of every MatMul
+    weight in ``model`` (a ModelProto); the smallest when none divides them all."""
+    weights = {init.name: init.dims for init in model.graph.initializer}
+    input_sizes = {weights[node.input[1]][0] for node in model.graph.node
+                   if node.op_type == "MatMul" and len(weights.get(node.input[1], ())) == 2}
+    for size in INT4_BLOCK_SIZES:
+        if all(k % size == 0 for k in input_sizes):
+            return size
+    return INT4_BLOCK_SIZES[-1]
 
 
 def quantize_int4(source_path):
-    """Weight-only int4 (``MatMulNBits``) quantization of ``source_path``; -> the ModelProto."""
+    """Weight-only int4 (``MatMulNBits``) quantization of ``source_path``; -> (ModelProto, settings)."""
     from onnxruntime.quantization.matmul_nbits_quantizer import (
         DefaultWeightOnlyQuantConfig,
         MatMulNBitsQuantizer,
     )
 
-    config = DefaultWeightOnlyQuantConfig(block_size=INT4_SETTINGS["block_size"],
-                                          is_symmetric=INT4_SETTINGS["is_symmetric"],
-                                          accuracy_level=INT4_SETTINGS["accuracy_level"])
+    source = onnx.load(source_path)
+    settings = int4_settings(int4_block_size(source))
+    config = DefaultWeightOnlyQuantConfig(block_size=settings["block_size"], is_symmetric=settings["is_symmetric"],
+                                          accuracy_level=settings["accuracy_level"])
     with quiet():
-        quantizer = MatMulNBitsQuantizer(onnx.load(source_path), algo_config=config)
+        quantizer = MatMulNBitsQuantizer(source, algo_config=config)
         quantizer.process()
     model = quantizer.model.model
     quantized = sum(n.op_type == "MatMulNBits" for n in model.graph.node)
     if not quantized:
         raise ValueError(f"{source_path}: no MatMul with a constant weight to quantize to int4.")
-    return model
+    return model, settings
 
 
 def quantize(mode, source_path, out_path):
@@ -127,5 +148,5 @@ def quantize(mode, source_path, out_path):
     if mode == "int8":
         return quantize_int8(source_path, out_path), INT8_SETTINGS
     if mode == "int4":
-        return quantize_int4(source_path), INT4_SETTINGS
+        return quantize_int4(source_path)
     raise ValueError(f"quantize mode must be one of {QUANTIZE_MODES}, got {mode!r}.")

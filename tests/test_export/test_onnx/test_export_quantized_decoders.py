@@ -4,14 +4,17 @@ onnxruntime-only client, and gates them on what they cost on real text."""
 
 import os
 
+import numpy as np
 import onnx
 import pytest
+from onnx import helper, numpy_helper
 
 import zoo.tokenizers as tok
 from export import export, quality_gate
 from export.errors import ExportError, ValidationError
 from export.model_info import describe
 from export.onnx.generate import GptRunner, Seq2SeqRunner
+from export.onnx.quantize import int4_block_size
 from harness import tiny_model
 from zoo.corpora import corpus_path
 from zoo.data import multi30k_pairs
@@ -20,6 +23,10 @@ from zoo.model_folder import TextModel
 
 def _ops(path):
     return {n.op_type for n in onnx.load(path).graph.node}
+
+
+def _attribute(node, name):
+    return next(helper.get_attribute_value(a) for a in node.attribute if a.name == name)
 
 
 def _shakespeare_gpt():
@@ -54,6 +61,11 @@ def test_gpt_int8_and_int4_decoders_run_in_onnxruntime(tmp_path):
     assert "MatMulNBits" in _ops(artifacts["onnx_int4"]["path"])
     assert "MatMulNBits" in _ops(artifacts["onnx_decoder_int4"]["path"])
     assert "MatMulInteger" in _ops(artifacts["onnx_decoder_int8"]["path"])
+    # Weights of 16 and 32 inputs: no block from 256 down divides both, so the smallest.
+    block_size = artifacts["onnx_decoder_int4"]["quantization"]["block_size"]
+    assert block_size == 32 and "blocks of 32" in artifacts["onnx_decoder_int4"]["quantization"]["weights"]
+    kernels = [n for n in onnx.load(artifacts["onnx_decoder_int4"]["path"]).graph.node if n.op_type == "MatMulNBits"]
+    assert kernels and all(_attribute(n, "block_size") == block_size for n in kernels)
     quality = artifacts["onnx_decoder_int4"]["quantization"]["task"]
     assert quality == {"measured": False, "note": "no tokenizer: the model has no text to be scored on"}
     # The int4 decoder is made from the fused one and decodes with the plain runner.
@@ -67,6 +79,21 @@ def test_gpt_int8_and_int4_decoders_run_in_onnxruntime(tmp_path):
         assert runner.max_sequence_length == 32 and runner.in_place == (key != "onnx_decoder"), key
     # Its logits stay near the float model's (tiny random model, measured ~0.01-0.1).
     assert artifacts["onnx_decoder_int4"]["validation"]["outputs"]["logits"]["max_abs_diff"] < 0.5
+
+
+@pytest.mark.parametrize("input_sizes, block_size", [
+    ((768, 3072), 256),  # gpt2
+    ((256, 1024), 256),  # gpt-mini
+    ((384, 1536), 128),  # MiniLM
+    ((128, 512), 128),  # gpt-nano
+    ((16, 32), 32),  # nothing divides: the smallest block, padded
+])
+def test_int4_block_is_the_largest_that_divides_every_weight(input_sizes, block_size):
+    weights = [numpy_helper.from_array(np.zeros((k, 4), np.float32), f"w{k}") for k in input_sizes]
+    nodes = [helper.make_node("MatMul", [f"x{k}", f"w{k}"], [f"y{k}"]) for k in input_sizes]
+    nodes.append(helper.make_node("MatMul", ["a", "b"], ["c"]))  # no constant weight: not quantized, not counted
+    graph = helper.make_graph(nodes, "g", [], [], weights)
+    assert int4_block_size(helper.make_model(graph)) == block_size
 
 
 def test_gpt_quantized_decoder_is_scored_on_held_out_text(tmp_path):
