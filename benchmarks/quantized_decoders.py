@@ -7,7 +7,8 @@ seq2seq (``zoo train seq2seq-multi30k``) model folder. It is exported with
 ``optimize=True, quantize="int8,int4"`` - the decoders the zoo ships - and
 each quantized decoder is scored by ``export.quality_gate`` over the *whole*
 held-out split (every Tiny Shakespeare validation window; all 1,000 Multi30k
-test sentences), with greedy-token agreement against the float decoder.
+test sentences), with greedy-token agreement against the float decoder and, for
+GPT, next-token agreement and KL divergence against Keras on the held-out text.
 
 Speed, in the same run: greedy decoding (batch 1, prompt 16 tokens + 64 new or up
 to the context;
@@ -96,17 +97,21 @@ def _markdown(result):
              "Quality over the whole held-out split; speed: greedy, batch 1, ONNX Runtime, median.", ""]
     for model in result["models"]:
         lines += [f"## {model['folder']} ({model['family']})", "", f"int4: {model['int4']}.", "",
-                  "| decoder | metric | float | quantized | change | greedy agreement | tok/s | size |",
-                  "|---|---|---|---|---|---|---|---|"]
+                  "| decoder | metric | float | quantized | change | greedy agreement | next-token agreement (KL) "
+                  "| tok/s | size |",
+                  "|---|---|---|---|---|---|---|---|---|"]
         fused = model["decoding"].get("onnx_decoder_optimized") or model["decoding"]["onnx_decoder"]
-        lines.append(f"| float ({'fused' if 'onnx_decoder_optimized' in model['decoding'] else 'plain'}) | | | | | | "
+        lines.append(f"| float ({'fused' if 'onnx_decoder_optimized' in model['decoding'] else 'plain'}) | | | | | | | "
                      f"{fused['tokens_per_second']:.1f} | {fused['size_bytes'] / 1e6:.2f} MB |")
         for mode, q in model["quality_whole_split"].items():
             speed = model["decoding"][f"onnx_decoder_{mode}"]
             before = q.get("keras", q.get("float_decoder"))
             change = (f"{q['change']:+.2%}" if "perplexity_increase" in q["limit"] else f"{q['change']:+.2f} BLEU")
+            next_token = q.get("next_token_agreement")
+            next_token = (f"{next_token['agreement']:.1%} ({next_token['mean_kl_nats']:.4f} nats)" if next_token
+                          else "–")
             lines.append(f"| {mode} | {q['task']} ({q['examples']}) | {before:.4f} | {q['artifact']:.4f} | {change} | "
-                         f"{q['greedy_agreement']['agreement']:.1%} | {speed['tokens_per_second']:.1f} "
+                         f"{q['greedy_agreement']['agreement']:.1%} | {next_token} | {speed['tokens_per_second']:.1f} "
                          f"({speed['tokens_per_second'] / fused['tokens_per_second']:.2f}×) | "
                          f"{speed['size_bytes'] / 1e6:.2f} MB |")
         lines.append("")

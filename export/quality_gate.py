@@ -12,8 +12,13 @@ and the export fails (nothing is written) when the cost is over the limit:
   the decoder's own validation); limit ``bleu_drop`` (BLEU points).
 
 Both also record greedy-token agreement: the share of generated tokens that
-equal the float decoder's, position by position, on real prompts. An export
-scores a sample (``EXPORT_SAMPLE``); ``whole_split=True`` scores everything.
+equal the float decoder's, position by position, on real prompts (one
+changed token usually changes the rest of its row). GPT records as well the
+next-token agreement on the held-out windows, where every position reads the
+real text: how often the quantized arg-max equals the Keras model's, and the
+mean KL divergence of its next-token distribution from the Keras model's. An
+export scores a sample (``EXPORT_SAMPLE``); ``whole_split=True`` scores
+everything.
 
 A model without a tokenizer (random weights, no text) cannot be scored: the
 record says so and the gate does not apply (the logit deltas are still
@@ -42,6 +47,18 @@ def _agreement(reference_rows, quantized_rows):
             "identical_rows": identical, "rows": len(reference_rows)}
 
 
+def _log_softmax(logits):
+    logits = logits - logits.max(-1, keepdims=True)  # float32: a GPT-2 vocabulary's windows are large
+    return logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+
+
+def _next_token_agreement(reference_logits, quantized_logits):
+    """(positions whose arg-max agrees, summed KL(reference || quantized)) of (B, T, V) logits."""
+    reference, quantized = _log_softmax(reference_logits), _log_softmax(quantized_logits)
+    same = int(np.sum(reference.argmax(-1) == quantized.argmax(-1)))
+    return same, float(np.sum(np.exp(reference) * (reference - quantized)))
+
+
 def perplexity_verdict(keras_perplexity, artifact_perplexity, limits):
     """{"change", "limit", "passed"} of a quantized language model against the float one."""
     limit = {**DEFAULT_LIMITS, **(limits or {})}["perplexity_increase"]
@@ -54,16 +71,19 @@ def _gpt_quality(info, reference_paths, quantized_paths, limits, whole_split):
     if x is None:
         return {"measured": False, "note": "held-out text too short for one window"}
     quantized = generate.GptRunner(quantized_paths["decoder"])
-    keras_nll = quantized_nll = 0.0
-    count = 0
+    keras_nll = quantized_nll = kl = 0.0
+    count = same = 0
     for start in range(0, len(x), 64):
         inputs = {"token_ids": x[start:start + 64], "padding_mask": np.ones_like(x[start:start + 64])}
-        nll, n = task_metrics.negative_log_likelihood(np.asarray(info.model(inputs, training=False)),
-                                                      y[start:start + 64])
+        keras_logits = np.asarray(info.model(inputs, training=False))
+        quantized_logits = quantized.window_logits(x[start:start + 64])
+        nll, n = task_metrics.negative_log_likelihood(keras_logits, y[start:start + 64])
         keras_nll += nll
         count += n
-        quantized_nll += task_metrics.negative_log_likelihood(quantized.window_logits(x[start:start + 64]),
-                                                              y[start:start + 64])[0]
+        quantized_nll += task_metrics.negative_log_likelihood(quantized_logits, y[start:start + 64])[0]
+        window_same, window_kl = _next_token_agreement(keras_logits, quantized_logits)
+        same += window_same
+        kl += window_kl
     keras_ppl, quantized_ppl = float(np.exp(keras_nll / count)), float(np.exp(quantized_nll / count))
 
     prompts_count = len(x) if whole_split else EXPORT_SAMPLE["prompts"]
@@ -80,6 +100,7 @@ def _gpt_quality(info, reference_paths, quantized_paths, limits, whole_split):
         "artifact": quantized_ppl,
         **perplexity_verdict(keras_ppl, quantized_ppl, limits),
         "greedy_agreement": {**agreement, "prompt_tokens": len(prompts[0]), "new_tokens": new_tokens},
+        "next_token_agreement": {"positions": int(count), "agreement": same / count, "mean_kl_nats": kl / count},
     }
 
 

@@ -106,6 +106,14 @@ def test_gpt_quantized_decoder_is_scored_on_held_out_text(tmp_path):
     assert quality["passed"] == (quality["change"] <= 0.02)
     agreement = quality["greedy_agreement"]
     assert agreement["rows"] == 8 and 0 <= agreement["agreement"] <= 1
+    next_token = quality["next_token_agreement"]
+    assert next_token["positions"] == 16 * 64 and 0 <= next_token["agreement"] <= 1
+    assert next_token["mean_kl_nats"] > -1e-6
+    # Scored the same way, the float decoder agrees with Keras at every position.
+    float_decoder = {"decoder": report["artifacts"]["onnx_decoder"]["path"]}
+    same = quality_gate.decoder_quality(describe(text_model), float_decoder, float_decoder)
+    assert same["next_token_agreement"]["agreement"] == 1.0 and abs(same["next_token_agreement"]["mean_kl_nats"]) < 1e-6
+    assert same["greedy_agreement"]["agreement"] == 1.0 and same["change"] == pytest.approx(0, abs=1e-5)
     forward = report["artifacts"]["onnx_int4"]["quantization"]["task"]
     assert forward["limit"] == {"perplexity_increase": 0.02} and "passed" in forward
 
