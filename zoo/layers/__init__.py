@@ -7,6 +7,7 @@
 | token / position / segment embeddings, tied LM head | ``embeddings.py`` |
 | multi-head attention with a fixed-size KV cache | ``multi_head_attention.py`` |
 | feed-forward (GELU exact / tanh, ReLU) | ``feed_forward.py`` |
+| layer normalization lowered to XLA without ``Rsqrt`` | ``layer_norm.py`` |
 | post-LN encoder block (BERT) | ``transformer_encoder.py`` |
 | pre-LN decoder block (GPT), optional cross-attention | ``transformer_decoder.py`` |
 | a stack of identical layers traced once (decode loops) | ``layer_stack.py`` |
@@ -23,6 +24,7 @@ from zoo.layers.embeddings import (
     sinusoidal_table,
 )
 from zoo.layers.feed_forward import FeedForward
+from zoo.layers.layer_norm import LayerNorm
 from zoo.layers.layer_stack import call_stack
 from zoo.layers.lstm_stack import LstmStack
 from zoo.layers.masked_lm_head import MaskedLMHead

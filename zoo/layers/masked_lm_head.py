@@ -3,8 +3,8 @@
 import keras
 from keras import ops
 
-from zoo.layers.embeddings import TokenEmbedding
 from zoo.layers.feed_forward import resolve_activation
+from zoo.layers.layer_norm import LayerNorm
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -34,7 +34,7 @@ class MaskedLMHead(keras.layers.Layer):
         dim = sequence_shape[-1]
         self.transform = keras.layers.Dense(dim, dtype=self.dtype_policy, name="transform")
         self.transform.build(sequence_shape)
-        self.norm = keras.layers.LayerNormalization(
+        self.norm = LayerNorm(
             epsilon=self.layer_norm_epsilon, dtype=self.dtype_policy, name="norm"
         )
         self.norm.build(sequence_shape)

@@ -5,6 +5,7 @@ import keras
 from keras import ops
 
 from zoo.layers.feed_forward import FeedForward
+from zoo.layers.layer_norm import LayerNorm
 from zoo.layers.masks import attention_mask
 from zoo.layers.multi_head_attention import MultiHeadAttention
 
@@ -61,7 +62,7 @@ class TransformerDecoderBlock(keras.layers.Layer):
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
 
         def norm(name):
-            return keras.layers.LayerNormalization(
+            return LayerNorm(
                 epsilon=layer_norm_epsilon, dtype=self.dtype_policy, name=name
             )
 

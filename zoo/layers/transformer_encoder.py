@@ -3,6 +3,7 @@
 import keras
 
 from zoo.layers.feed_forward import FeedForward
+from zoo.layers.layer_norm import LayerNorm
 from zoo.layers.masks import attention_mask
 from zoo.layers.multi_head_attention import MultiHeadAttention
 
@@ -48,10 +49,10 @@ class TransformerEncoderBlock(keras.layers.Layer):
             name="feed_forward",
         )
         self.attention_dropout = keras.layers.Dropout(dropout, dtype=self.dtype_policy)
-        self.attention_norm = keras.layers.LayerNormalization(
+        self.attention_norm = LayerNorm(
             epsilon=layer_norm_epsilon, dtype=self.dtype_policy, name="attention_norm"
         )
-        self.output_norm = keras.layers.LayerNormalization(
+        self.output_norm = LayerNorm(
             epsilon=layer_norm_epsilon, dtype=self.dtype_policy, name="output_norm"
         )
 

@@ -12,7 +12,7 @@ import dataclasses
 import keras
 from keras import ops
 
-from zoo.layers import MaskedLMHead, TokenAndPositionEmbedding, TransformerEncoderBlock
+from zoo.layers import LayerNorm, MaskedLMHead, TokenAndPositionEmbedding, TransformerEncoderBlock
 from zoo.layers.initializers import clone_initializer
 from zoo.models.base import ConfigError, ZooModel, check_positive, config_from_kwargs
 from zoo.models.transformer_config import TransformerConfig
@@ -65,7 +65,7 @@ class Bert(ZooModel):
             dtype=dtype,
             name="embeddings",
         )
-        embeddings_norm = keras.layers.LayerNormalization(
+        embeddings_norm = LayerNorm(
             epsilon=config.layer_norm_epsilon, dtype=dtype, name="embeddings_norm"
         )
         embeddings_dropout = keras.layers.Dropout(config.dropout, dtype=dtype, name="embeddings_dropout")

@@ -13,7 +13,7 @@ import dataclasses
 import keras
 from keras import ops
 
-from zoo.layers import TokenAndPositionEmbedding, TransformerDecoderBlock, call_stack
+from zoo.layers import LayerNorm, TokenAndPositionEmbedding, TransformerDecoderBlock, call_stack
 from zoo.models.base import ZooModel, config_from_kwargs
 from zoo.models.transformer_config import TransformerConfig
 
@@ -72,7 +72,7 @@ class Gpt(ZooModel):
             )
             for i in range(config.num_layers)
         ]
-        final_norm = keras.layers.LayerNormalization(
+        final_norm = LayerNorm(
             epsilon=config.layer_norm_epsilon, dtype=dtype, name="final_norm"
         )
         to_float32 = keras.layers.Activation("linear", dtype="float32", name="logits")

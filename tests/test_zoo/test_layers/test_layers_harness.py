@@ -39,6 +39,7 @@ CASES = {  # class: (init_kwargs, input_data, expected_output_shape, trainable w
         (BATCH, LENGTH, DIM), 8, {}),
     layers.FeedForward: ({"intermediate_dim": 16, "activation": "gelu_tanh"}, {"inputs": HIDDEN},
                          (BATCH, LENGTH, DIM), 4, {}),
+    layers.LayerNorm: ({"epsilon": 1e-5}, {"inputs": HIDDEN}, (BATCH, LENGTH, DIM), 2, {}),
     layers.TransformerEncoderBlock: ({"num_heads": 2, "intermediate_dim": 16},
                                      {"x": HIDDEN, "padding_mask": MASK}, (BATCH, LENGTH, DIM), 16, {}),
     layers.TransformerDecoderBlock: (
