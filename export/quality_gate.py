@@ -47,14 +47,11 @@ def _agreement(reference_rows, quantized_rows):
             "identical_rows": identical, "rows": len(reference_rows)}
 
 
-def _log_softmax(logits):
-    logits = logits - logits.max(-1, keepdims=True)  # float32: a GPT-2 vocabulary's windows are large
-    return logits - np.log(np.exp(logits).sum(-1, keepdims=True))
-
-
 def _next_token_agreement(reference_logits, quantized_logits):
     """(positions whose arg-max agrees, summed KL(reference || quantized)) of (B, T, V) logits."""
-    reference, quantized = _log_softmax(reference_logits), _log_softmax(quantized_logits)
+    # float32: windows over a GPT-2 vocabulary are large.
+    reference = task_metrics.log_softmax(reference_logits, np.float32)
+    quantized = task_metrics.log_softmax(quantized_logits, np.float32)
     same = int(np.sum(reference.argmax(-1) == quantized.argmax(-1)))
     return same, float(np.sum(np.exp(reference) * (reference - quantized)))
 

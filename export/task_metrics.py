@@ -49,11 +49,16 @@ def classifier_accuracy(info, path, max_examples=256, batch_size=32, whole_split
             "keras": keras_acc, "artifact": onnx_acc, "delta": onnx_acc - keras_acc}
 
 
+def log_softmax(logits, dtype=np.float64):
+    """Log-probabilities over the last axis of ``logits``, computed in ``dtype``."""
+    logits = logits.astype(dtype)
+    logits -= logits.max(-1, keepdims=True)
+    return logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+
+
 def negative_log_likelihood(logits, targets):
     """(summed negative log-likelihood of ``targets`` under ``logits``, count), in float64."""
-    logits = logits.astype(np.float64)
-    logits -= logits.max(-1, keepdims=True)
-    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    log_probs = log_softmax(logits)
     picked = np.take_along_axis(log_probs, targets[..., None], -1)[..., 0]
     return -picked.sum(), picked.size
 
