@@ -47,13 +47,11 @@ def _agreement(reference_rows, quantized_rows):
             "identical_rows": identical, "rows": len(reference_rows)}
 
 
-def _next_token_agreement(reference_logits, quantized_logits):
-    """(positions whose arg-max agrees, summed KL(reference || quantized)) of (B, T, V) logits."""
-    # float32: windows over a GPT-2 vocabulary are large.
-    reference = task_metrics.log_softmax(reference_logits, np.float32)
-    quantized = task_metrics.log_softmax(quantized_logits, np.float32)
-    same = int(np.sum(reference.argmax(-1) == quantized.argmax(-1)))
-    return same, float(np.sum(np.exp(reference) * (reference - quantized)))
+def _next_token_agreement(reference_log_probs, quantized_log_probs):
+    """(positions whose arg-max agrees, summed KL(reference || quantized)) of (B, T, V) log-probabilities."""
+    same = int(np.sum(reference_log_probs.argmax(-1) == quantized_log_probs.argmax(-1)))
+    kl = np.sum(np.exp(reference_log_probs) * (reference_log_probs - quantized_log_probs))
+    return same, float(kl)
 
 
 def perplexity_verdict(keras_perplexity, artifact_perplexity, limits):
@@ -72,13 +70,13 @@ def _gpt_quality(info, reference_paths, quantized_paths, limits, whole_split):
     count = same = 0
     for start in range(0, len(x), 64):
         inputs = {"token_ids": x[start:start + 64], "padding_mask": np.ones_like(x[start:start + 64])}
-        keras_logits = np.asarray(info.model(inputs, training=False))
-        quantized_logits = quantized.window_logits(x[start:start + 64])
-        nll, n = task_metrics.negative_log_likelihood(keras_logits, y[start:start + 64])
+        keras_log_probs = task_metrics.log_softmax(np.asarray(info.model(inputs, training=False)))
+        quantized_log_probs = task_metrics.log_softmax(quantized.window_logits(x[start:start + 64]))
+        nll, n = task_metrics.targets_negative_log_likelihood(keras_log_probs, y[start:start + 64])
         keras_nll += nll
         count += n
-        quantized_nll += task_metrics.negative_log_likelihood(quantized_logits, y[start:start + 64])[0]
-        window_same, window_kl = _next_token_agreement(keras_logits, quantized_logits)
+        quantized_nll += task_metrics.targets_negative_log_likelihood(quantized_log_probs, y[start:start + 64])[0]
+        window_same, window_kl = _next_token_agreement(keras_log_probs, quantized_log_probs)
         same += window_same
         kl += window_kl
     keras_ppl, quantized_ppl = float(np.exp(keras_nll / count)), float(np.exp(quantized_nll / count))

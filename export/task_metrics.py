@@ -49,18 +49,22 @@ def classifier_accuracy(info, path, max_examples=256, batch_size=32, whole_split
             "keras": keras_acc, "artifact": onnx_acc, "delta": onnx_acc - keras_acc}
 
 
-def log_softmax(logits, dtype=np.float64):
-    """Log-probabilities over the last axis of ``logits``, computed in ``dtype``."""
-    logits = logits.astype(dtype)
+def log_softmax(logits):
+    """Log-probabilities over the last axis of ``logits``, in float64."""
+    logits = logits.astype(np.float64)
     logits -= logits.max(-1, keepdims=True)
     return logits - np.log(np.exp(logits).sum(-1, keepdims=True))
 
 
-def negative_log_likelihood(logits, targets):
-    """(summed negative log-likelihood of ``targets`` under ``logits``, count), in float64."""
-    log_probs = log_softmax(logits)
+def targets_negative_log_likelihood(log_probs, targets):
+    """(summed negative log-likelihood of ``targets`` under ``log_probs``, count)."""
     picked = np.take_along_axis(log_probs, targets[..., None], -1)[..., 0]
     return -picked.sum(), picked.size
+
+
+def negative_log_likelihood(logits, targets):
+    """(summed negative log-likelihood of ``targets`` under ``logits``, count), in float64."""
+    return targets_negative_log_likelihood(log_softmax(logits), targets)
 
 
 def held_out_windows(info, max_windows=16, block=64, whole_split=False):
